@@ -1,0 +1,35 @@
+"""The `tocsin` command line. Each command group lives in its own module and registers on `app`.
+
+Heavy imports (SQLAlchemy, Prefect, Jinja2) stay inside the command functions so that
+`tocsin --help` and simple commands start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from tocsin.cli import commands  # noqa: F401  (registers the commands on `app`)
+from tocsin.cli.app import app
+from tocsin.errors import TocsinError
+
+
+def main() -> None:
+    try:
+        result = app(standalone_mode=False)
+    except TocsinError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(1)
+    except typer.TyperException as error:  # usage errors: Typer's own message and exit code 2
+        show = getattr(error, "show", None)
+        if show is not None:
+            show()
+        sys.exit(getattr(error, "exit_code", 2))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(result if isinstance(result, int) else 0)
