@@ -1,0 +1,17 @@
+"""Tocsin's SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
+
+from tocsin.models.audit import AuditEvent
+from tocsin.models.enums import IncidentKind, IncidentStatus, Role, Severity
+from tocsin.models.incident import Incident
+from tocsin.models.person import IncidentRole, Person
+
+__all__ = [
+    "AuditEvent",
+    "Incident",
+    "IncidentKind",
+    "IncidentRole",
+    "IncidentStatus",
+    "Person",
+    "Role",
+    "Severity",
+]

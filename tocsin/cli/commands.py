@@ -1,3 +1,3 @@
 """Imports every command module so that each registers its commands on the app."""
 
-from tocsin.cli import obligations  # noqa: F401
+from tocsin.cli import admin, incidents, obligations, people  # noqa: F401

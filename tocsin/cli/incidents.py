@@ -1,0 +1,236 @@
+"""Declaring incidents and moving them through their lifecycle: declare, incidents, show, status,
+assign, close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tocsin.cli.app import app
+from tocsin.cli.output import AS_OPTION, JSON_OPTION, acting_person, console, display_zone, print_json
+
+IF_VERSION = typer.Option(
+    None, "--if-version", help="Refuse the change unless the incident is still at this version."
+)
+
+
+@app.command()
+def declare(
+    title: Annotated[str, typer.Option("--title", help="Short, factual title.")],
+    kind: Annotated[str, typer.Option("--kind", help="breach or crisis.")] = "breach",
+    severity: Annotated[str, typer.Option("--severity", help="SEV1 (worst) to SEV4.")] = "SEV2",
+    aware_at: Annotated[
+        str | None,
+        typer.Option(
+            "--aware-at", help="When the organisation became aware (ISO 8601 with offset). Default: now."
+        ),
+    ] = None,
+    commander: Annotated[
+        str | None,
+        typer.Option("--commander", help="Incident commander (default: TOCSIN_DEFAULT_COMMANDER or you)."),
+    ] = None,
+    facts: Annotated[
+        Path | None,
+        typer.Option(
+            "--facts", help="YAML/JSON facts document (entity, facts, events), as for `tocsin obligations`."
+        ),
+    ] = None,
+    locale: Annotated[str | None, typer.Option("--locale", help="Default language for notices.")] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="The entity's zone (default: from facts, else UTC).")
+    ] = None,
+    actor: str | None = AS_OPTION,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Declare an incident."""
+    from tocsin.clocks import parse_instant, utcnow
+    from tocsin.config import get_settings
+    from tocsin.db.engine import session_scope
+    from tocsin.documents import load_mapping
+    from tocsin.facts import entity_timezone, validate_facts
+    from tocsin.incidents import Declaration, parse_choice, roles_of
+    from tocsin.incidents import declare as declare_incident
+    from tocsin.models import IncidentKind, Severity
+    from tocsin.people import check_handle
+    from tocsin.serialize import incident_dict
+
+    settings = get_settings()
+    who = acting_person(actor)
+    document: dict = {}
+    if facts is not None:
+        document, name = load_mapping(facts)
+        validate_facts(document, where=name)
+    declaration = Declaration(
+        kind=parse_choice(IncidentKind, kind.strip().lower(), "kind"),
+        title=title,
+        severity=parse_choice(Severity, severity.strip().upper(), "severity"),
+        aware_at=parse_instant(aware_at, field_name="--aware-at") if aware_at else utcnow(),
+        commander=check_handle(commander or settings.default_commander or who),
+        facts=document,
+        locale=locale or settings.default_locale,
+        timezone=timezone or entity_timezone(document) or "UTC",
+    )
+    with session_scope() as session:
+        incident = declare_incident(session, declaration, actor=who)
+        data = incident_dict(incident, roles_of(session, incident.id or 0))
+    if json_output:
+        print_json(data)
+        return
+    console.print(f"[bold]{data['ref']}[/] declared: {data['title']} ({data['severity']}, {data['kind']})")
+    console.print(f"Commander: {data['commander']}.  Next: `tocsin show {data['id']}`")
+
+
+@app.command("incidents")
+def list_incidents(
+    status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only breach or crisis.")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only incidents that are not closed.")] = False,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """List incidents, newest first."""
+    from rich.table import Table
+
+    from tocsin.clocks import local_display
+    from tocsin.db.engine import session_scope
+    from tocsin.incidents import list_incidents as query
+    from tocsin.incidents import parse_choice, roles_of
+    from tocsin.lifecycle import parse_status
+    from tocsin.models import IncidentKind
+    from tocsin.serialize import incident_dict
+
+    status_filter = parse_status(status) if status else None
+    kind_filter = parse_choice(IncidentKind, kind.strip().lower(), "kind") if kind else None
+    with session_scope() as session:
+        rows = [
+            incident_dict(i, roles_of(session, i.id or 0))
+            for i in query(session, status=status_filter, kind=kind_filter, open_only=open_only)
+        ]
+    if json_output:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No incidents match.")
+        return
+    zone_name = display_zone()
+    table = Table("ID", "Sev", "Kind", "Status", "Title", "Commander", f"Aware ({zone_name})")
+    from tocsin.clocks import parse_instant
+
+    for row in rows:
+        table.add_row(
+            row["ref"],
+            row["severity"],
+            row["kind"],
+            row["status"],
+            row["title"],
+            row["commander"] or "",
+            local_display(parse_instant(row["aware_at"]), zone_name),
+        )
+    console.print(table)
+
+
+@app.command()
+def show(
+    incident: Annotated[str, typer.Argument(help="Incident id (12 or INC-12).")],
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """An incident's summary, its people and its timeline."""
+    from tocsin.audit import timeline
+    from tocsin.cli.render import render_incident
+    from tocsin.db.engine import session_scope
+    from tocsin.incidents import get_incident, parse_incident_id, roles_of
+    from tocsin.serialize import event_dict, incident_dict
+
+    incident_id = parse_incident_id(incident)
+    with session_scope() as session:
+        record = get_incident(session, incident_id)
+        data = incident_dict(record, roles_of(session, incident_id))
+        data["timeline"] = [event_dict(e) for e in timeline(session, incident_id)]
+    if json_output:
+        print_json(data)
+        return
+    render_incident(data, display_zone())
+
+
+@app.command()
+def status(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    new_status: Annotated[
+        str,
+        typer.Argument(
+            metavar="NEW_STATUS", help="investigating, contained, notifying, monitoring or closed."
+        ),
+    ],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the timeline.")] = None,
+    if_version: int | None = IF_VERSION,
+    actor: str | None = AS_OPTION,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Move an incident to its next status (only legal transitions)."""
+    from tocsin.db.engine import session_scope
+    from tocsin.incidents import change_status, parse_incident_id
+    from tocsin.serialize import incident_dict
+
+    who = acting_person(actor)
+    with session_scope() as session:
+        record = change_status(
+            session,
+            parse_incident_id(incident),
+            new_status,
+            actor=who,
+            reason=reason,
+            expected_version=if_version,
+        )
+        data = incident_dict(record)
+    _report(data, f"{data['ref']} is now {data['status']}", json_output)
+
+
+@app.command()
+def assign(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    role: Annotated[str, typer.Argument(help="commander, legal, comms, it, dpo or observer.")],
+    person: Annotated[str, typer.Argument(help="Person handle.")],
+    if_version: int | None = IF_VERSION,
+    actor: str | None = AS_OPTION,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Give a person a role on an incident."""
+    from tocsin.db.engine import session_scope
+    from tocsin.incidents import assign as assign_role
+    from tocsin.incidents import get_incident, parse_incident_id, roles_of
+    from tocsin.serialize import incident_dict
+
+    who = acting_person(actor)
+    incident_id = parse_incident_id(incident)
+    with session_scope() as session:
+        assign_role(session, incident_id, role, person, actor=who, expected_version=if_version)
+        data = incident_dict(get_incident(session, incident_id), roles_of(session, incident_id))
+    _report(data, f"{person} is {role.lower()} on {data['ref']}", json_output)
+
+
+@app.command()
+def close(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the timeline.")] = None,
+    actor: str | None = AS_OPTION,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Close an incident (from monitoring, or early as a false alarm)."""
+    from tocsin.db.engine import session_scope
+    from tocsin.incidents import close as close_incident
+    from tocsin.incidents import parse_incident_id
+    from tocsin.serialize import incident_dict
+
+    with session_scope() as session:
+        data = incident_dict(
+            close_incident(session, parse_incident_id(incident), actor=acting_person(actor), reason=reason)
+        )
+    _report(data, f"{data['ref']} is closed", json_output)
+
+
+def _report(data: dict, message: str, json_output: bool) -> None:
+    if json_output:
+        print_json(data)
+    else:
+        console.print(message)

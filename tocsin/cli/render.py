@@ -1,0 +1,55 @@
+"""Rich rendering of an incident for `tocsin show`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.table import Table
+
+from tocsin.cli.output import console
+from tocsin.clocks import local_display, parse_instant
+
+
+def _local(value: str | None, zone_name: str) -> str:
+    return local_display(parse_instant(value), zone_name) if value else "—"
+
+
+def render_incident(data: dict[str, Any], zone_name: str) -> None:
+    console.print(f"[bold]{data['ref']}[/]  {data['title']}")
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="dim")
+    summary.add_column()
+    summary.add_row("Kind / severity", f"{data['kind']} / {data['severity']}")
+    summary.add_row("Status", data["status"])
+    summary.add_row("Aware", f"{_local(data['aware_at'], zone_name)}  ({data['aware_at']})")
+    summary.add_row("Declared", _local(data["declared_at"], zone_name))
+    if data.get("closed_at"):
+        summary.add_row("Closed", _local(data["closed_at"], zone_name))
+    summary.add_row("Entity zone / locale", f"{data['timezone']} / {data['locale']}")
+    if data.get("playbook"):
+        summary.add_row("Playbook", data["playbook"])
+    summary.add_row("Version", str(data["version"]))
+    console.print(summary)
+
+    roles = Table("Role", "Person", title="People", title_justify="left")
+    for entry in data.get("roles", []):
+        roles.add_row(entry["role"], entry["person"])
+    console.print(roles)
+
+    if data.get("facts"):
+        console.print("[dim]Facts:[/] " + json.dumps(data["facts"], ensure_ascii=False)[:400])
+
+    timeline = Table(
+        "#", f"When ({zone_name})", "Who", "What", "Details", title="Timeline", title_justify="left"
+    )
+    for event in data.get("timeline", []):
+        details = {k: v for k, v in event["payload"].items() if v not in (None, "", [], {}) and k != "facts"}
+        timeline.add_row(
+            str(event["seq"]),
+            _local(event["at"], zone_name),
+            event["actor"],
+            event["action"],
+            ", ".join(f"{k}={v}" for k, v in details.items())[:120],
+        )
+    console.print(timeline)

@@ -1,0 +1,124 @@
+"""Tocsin's configuration: environment variables (TOCSIN_*), a `.env` file, and `tocsin.toml`.
+
+Precedence, highest first: environment, `.env` in the working directory, the TOML file named by
+TOCSIN_CONFIG (else `./tocsin.toml`, else `$TOCSIN_HOME/tocsin.toml`), then the defaults below.
+All local state lives under `home`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def default_home() -> Path:
+    """`$TOCSIN_HOME`, else `$XDG_DATA_HOME/tocsin`, else `~/.local/share/tocsin`."""
+    if home := os.environ.get("TOCSIN_HOME"):
+        return Path(home).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "tocsin"
+
+
+def config_file() -> Path | None:
+    if explicit := os.environ.get("TOCSIN_CONFIG"):
+        return Path(explicit).expanduser()
+    for candidate in (Path.cwd() / "tocsin.toml", default_home() / "tocsin.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TOCSIN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(default_factory=default_home, description="Folder for all local state")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite at $TOCSIN_HOME/tocsin.db"
+    )
+    timezone: str | None = Field(default=None, description="Display zone; default the system zone")
+    default_commander: str | None = Field(default=None, description="Commander when --commander is omitted")
+    default_locale: str = "en"
+
+    reminder_lead_hours: list[float] = Field(default=[48, 24, 12, 4, 1])
+    recipient_retention_days: int = Field(default=90, ge=1)
+    mention_retention_days: int = Field(default=30, ge=1)
+
+    slack_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_base_url: str | None = None
+    sendgrid_api_key: SecretStr | None = None
+    sendgrid_host: str | None = None
+    email_from: str = "incident-response@example.org"
+    pseudonym_key: SecretStr | None = None
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        if (toml := config_file()) is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml))
+        return tuple(sources)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'tocsin.db'}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    def masked(self) -> dict[str, Any]:
+        """Every setting for display, secrets replaced by a mask (and passwords in URLs hidden)."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********" if value.get_secret_value() else ""
+            elif isinstance(value, Path):
+                value = str(value)
+            shown[name] = value
+        shown["database_url"] = mask_url(self.resolved_database_url)
+        shown["config_file"] = str(config_file()) if config_file() else None
+        return shown
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a database URL."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable URL>"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
