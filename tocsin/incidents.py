@@ -210,6 +210,22 @@ def roles_of(session: Session, incident_id: int) -> list[tuple[str, Person]]:
     return [(assignment.role, person) for assignment, person in rows]
 
 
+def roles_by_incident(session: Session, incident_ids: list[int]) -> dict[int, list[tuple[str, Person]]]:
+    """Roles of many incidents in one query (for lists)."""
+    grouped: dict[int, list[tuple[str, Person]]] = {i: [] for i in incident_ids}
+    if not incident_ids:
+        return grouped
+    rows = session.exec(
+        select(IncidentRole, Person)
+        .join(Person, col(Person.id) == IncidentRole.person_id)
+        .where(col(IncidentRole.incident_id).in_(incident_ids))
+        .order_by(col(IncidentRole.id))
+    )
+    for assignment, person in rows:
+        grouped[assignment.incident_id].append((assignment.role, person))
+    return grouped
+
+
 def people_with_role(session: Session, incident_id: int, role: Role) -> list[Person]:
     return [person for held, person in roles_of(session, incident_id) if held == role.value]
 

@@ -92,10 +92,10 @@ def list_incidents(
     """List incidents, newest first."""
     from rich.table import Table
 
-    from tocsin.clocks import local_display
+    from tocsin.clocks import local_display, parse_instant
     from tocsin.db.engine import session_scope
     from tocsin.incidents import list_incidents as query
-    from tocsin.incidents import parse_choice, roles_of
+    from tocsin.incidents import parse_choice, roles_by_incident
     from tocsin.lifecycle import parse_status
     from tocsin.models import IncidentKind
     from tocsin.serialize import incident_dict
@@ -103,10 +103,9 @@ def list_incidents(
     status_filter = parse_status(status) if status else None
     kind_filter = parse_choice(IncidentKind, kind.strip().lower(), "kind") if kind else None
     with session_scope() as session:
-        rows = [
-            incident_dict(i, roles_of(session, i.id or 0))
-            for i in query(session, status=status_filter, kind=kind_filter, open_only=open_only)
-        ]
+        found = query(session, status=status_filter, kind=kind_filter, open_only=open_only)
+        roles = roles_by_incident(session, [i.id or 0 for i in found])
+        rows = [incident_dict(i, roles[i.id or 0]) for i in found]
     if json_output:
         print_json(rows)
         return
@@ -115,8 +114,6 @@ def list_incidents(
         return
     zone_name = display_zone()
     table = Table("ID", "Sev", "Kind", "Status", "Title", "Commander", f"Aware ({zone_name})")
-    from tocsin.clocks import parse_instant
-
     for row in rows:
         table.add_row(
             row["ref"],
