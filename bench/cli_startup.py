@@ -56,7 +56,10 @@ def main() -> None:
             ("python -c pass", baseline),
             ("tocsin --help", statistics.median(timed([str(TOCSIN), "--help"], env, args.runs))),
             ("tocsin incidents (200)", statistics.median(timed([str(TOCSIN), "incidents"], env, args.runs))),
-            ("tocsin incidents --json", statistics.median(timed([str(TOCSIN), "incidents", "--json"], env, args.runs))),
+            (
+                "tocsin incidents --json",
+                statistics.median(timed([str(TOCSIN), "incidents", "--json"], env, args.runs)),
+            ),
         ]
     print(f"{'command':28} {'median s':>9} {'x python':>9}   ({args.runs} runs each)")
     for name, seconds in rows:

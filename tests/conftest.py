@@ -63,9 +63,7 @@ def tocsin_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def tocsin_db(
-    request: pytest.FixtureRequest, tocsin_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
+def tocsin_db(request: pytest.FixtureRequest, tocsin_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The database URL under test, set as TOCSIN_DATABASE_URL."""
     if request.param == "sqlite":
         url = f"sqlite:///{tocsin_home / 'tocsin.db'}"

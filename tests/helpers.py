@@ -42,7 +42,5 @@ def run_cli(*args: str, stdin: str | None = None) -> CliResult:
 def ok(*args: str, stdin: str | None = None) -> CliResult:
     """Run and insist on success, showing what went wrong otherwise."""
     result = run_cli(*args, stdin=stdin)
-    assert result.exit_code == 0, (
-        f"tocsin {' '.join(args)} failed ({result.exit_code}): {result.stderr}{result.stdout}"
-    )
+    assert result.exit_code == 0, f"tocsin {' '.join(args)} failed ({result.exit_code}): {result.stderr}{result.stdout}"
     return result

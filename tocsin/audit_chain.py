@@ -58,9 +58,7 @@ class ChainProblem:
         return f"{where}: {self.problem}"
 
 
-def verify_chain(
-    incident_id: int, events: list[ChainEvent], *, head_seq: int, head_hash: str
-) -> list[ChainProblem]:
+def verify_chain(incident_id: int, events: list[ChainEvent], *, head_seq: int, head_hash: str) -> list[ChainProblem]:
     """Every problem found; an empty list means the timeline is intact.
 
     `events` must be in storage order (row id). `head_seq`/`head_hash` are the chain head kept on
@@ -81,9 +79,7 @@ def verify_chain(
             )
         if event.prev_hash != previous_hash:
             problems.append(
-                ChainProblem(
-                    event.seq, event.id, "does not link to the event before it (deleted or reordered)"
-                )
+                ChainProblem(event.seq, event.id, "does not link to the event before it (deleted or reordered)")
             )
         recomputed = event_hash(
             prev_hash=event.prev_hash,
@@ -96,9 +92,7 @@ def verify_chain(
         )
         if recomputed != event.hash:
             problems.append(
-                ChainProblem(
-                    event.seq, event.id, f"content was edited (action {event.action!r}, by {event.actor})"
-                )
+                ChainProblem(event.seq, event.id, f"content was edited (action {event.action!r}, by {event.actor})")
             )
         previous_hash = event.hash
         expected_seq = event.seq + 1

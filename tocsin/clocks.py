@@ -85,9 +85,7 @@ def parse_instant(text: str, *, field_name: str = "timestamp") -> datetime:
     except ValueError:
         raise InvalidInput(f"{field_name}: {text!r} is not an ISO 8601 timestamp") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise InvalidInput(
-            f"{field_name}: {text!r} has no UTC offset; write it as e.g. {text}Z or {text}+01:00"
-        )
+        raise InvalidInput(f"{field_name}: {text!r} has no UTC offset; write it as e.g. {text}Z or {text}+01:00")
     return parsed.astimezone(UTC)
 
 

@@ -39,9 +39,7 @@ def config_file() -> Path | None:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="TOCSIN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="TOCSIN_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     home: Path = Field(default_factory=default_home, description="Folder for all local state")
     database_url: str | None = Field(
@@ -52,6 +50,7 @@ class Settings(BaseSettings):
     default_locale: str = "en"
 
     reminder_lead_hours: list[float] = Field(default=[48, 24, 12, 4, 1])
+    scheduler_sync_seconds: float = Field(default=30, gt=0, description="How often the scheduler re-reads obligations")
     recipient_retention_days: int = Field(default=90, ge=1)
     mention_retention_days: int = Field(default=30, ge=1)
 

@@ -31,9 +31,7 @@ def parse_document(text: str, name: str) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as error:
-            raise InvalidInput(
-                f"invalid JSON: {error.msg}", where=f"{name}:{error.lineno}:{error.colno}"
-            ) from None
+            raise InvalidInput(f"invalid JSON: {error.msg}", where=f"{name}:{error.lineno}:{error.colno}") from None
     try:
         return yaml.safe_load(text)
     except yaml.MarkedYAMLError as error:

@@ -18,9 +18,7 @@ def validate_facts(document: dict[str, Any], *, where: str) -> dict[str, Any]:
     try:
         parse_input(document)
     except InvalidInput as error:
-        raise InvalidInput(
-            error.message, where=f"{where}{': ' + error.where if error.where else ''}"
-        ) from None
+        raise InvalidInput(error.message, where=f"{where}{': ' + error.where if error.where else ''}") from None
     return document
 
 

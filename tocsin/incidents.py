@@ -93,6 +93,10 @@ def declare(session: Session, declaration: Declaration, *, actor: str) -> Incide
         },
     )
     _add_role(session, incident, Role.commander, declaration.commander, actor=actor)
+    if declaration.facts:
+        from tocsin.obligations import recompute
+
+        recompute(session, incident, actor=actor)
     return incident
 
 

@@ -52,9 +52,7 @@ def test_declare_then_show_round_trips(tocsin_db: str) -> None:
         (["--commander", "bad handle!"], "not a valid handle"),
     ],
 )
-def test_bad_declarations_are_refused_and_nothing_is_written(
-    tocsin_db: str, args: list[str], message: str
-) -> None:
+def test_bad_declarations_are_refused_and_nothing_is_written(tocsin_db: str, args: list[str], message: str) -> None:
     base = {"--title": "T", "--aware-at": AWARE}
     for flag, value in zip(args[::2], args[1::2], strict=True):
         base[flag] = value
@@ -82,11 +80,7 @@ def test_lifecycle_allows_only_legal_transitions(tocsin_db: str) -> None:
     assert "a closed incident stays closed" in run_cli("status", incident, "investigating").stderr
 
     timeline = ok("show", incident, "--json").json()["timeline"]
-    changes = [
-        (e["payload"]["from"], e["payload"]["to"])
-        for e in timeline
-        if e["action"] == "incident.status_changed"
-    ]
+    changes = [(e["payload"]["from"], e["payload"]["to"]) for e in timeline if e["action"] == "incident.status_changed"]
     assert changes == [
         ("declared", "investigating"),
         ("investigating", "contained"),

@@ -25,11 +25,7 @@ def verify(
     from tocsin.incidents import list_incidents, parse_incident_id
 
     with session_scope() as session:
-        ids = (
-            sorted(i.id or 0 for i in list_incidents(session))
-            if incident == "all"
-            else [parse_incident_id(incident)]
-        )
+        ids = sorted(i.id or 0 for i in list_incidents(session)) if incident == "all" else [parse_incident_id(incident)]
         results = {f"INC-{i}": [str(p) for p in verify_incident(session, i)] for i in ids}
     broken = {ref: problems for ref, problems in results.items() if problems}
     if json_output:

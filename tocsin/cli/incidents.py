@@ -11,9 +11,7 @@ import typer
 from tocsin.cli.app import app
 from tocsin.cli.output import AS_OPTION, JSON_OPTION, acting_person, console, display_zone, print_json
 
-IF_VERSION = typer.Option(
-    None, "--if-version", help="Refuse the change unless the incident is still at this version."
-)
+IF_VERSION = typer.Option(None, "--if-version", help="Refuse the change unless the incident is still at this version.")
 
 
 @app.command()
@@ -23,9 +21,7 @@ def declare(
     severity: Annotated[str, typer.Option("--severity", help="SEV1 (worst) to SEV4.")] = "SEV2",
     aware_at: Annotated[
         str | None,
-        typer.Option(
-            "--aware-at", help="When the organisation became aware (ISO 8601 with offset). Default: now."
-        ),
+        typer.Option("--aware-at", help="When the organisation became aware (ISO 8601 with offset). Default: now."),
     ] = None,
     commander: Annotated[
         str | None,
@@ -33,9 +29,7 @@ def declare(
     ] = None,
     facts: Annotated[
         Path | None,
-        typer.Option(
-            "--facts", help="YAML/JSON facts document (entity, facts, events), as for `tocsin obligations`."
-        ),
+        typer.Option("--facts", help="YAML/JSON facts document (entity, facts, events), as for `tocsin obligations`."),
     ] = None,
     locale: Annotated[str | None, typer.Option("--locale", help="Default language for notices.")] = None,
     timezone: Annotated[
@@ -155,9 +149,7 @@ def status(
     incident: Annotated[str, typer.Argument(help="Incident id.")],
     new_status: Annotated[
         str,
-        typer.Argument(
-            metavar="NEW_STATUS", help="investigating, contained, notifying, monitoring or closed."
-        ),
+        typer.Argument(metavar="NEW_STATUS", help="investigating, contained, notifying, monitoring or closed."),
     ],
     reason: Annotated[str | None, typer.Option("--reason", help="Why, for the timeline.")] = None,
     if_version: int | None = IF_VERSION,

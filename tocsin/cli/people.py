@@ -9,9 +9,7 @@ import typer
 from tocsin.cli.app import app
 from tocsin.cli.output import JSON_OPTION, console, print_json
 
-people_app = typer.Typer(
-    help="The people directory (handles, email, Slack user, locale).", no_args_is_help=True
-)
+people_app = typer.Typer(help="The people directory (handles, email, Slack user, locale).", no_args_is_help=True)
 app.add_typer(people_app, name="people")
 
 
@@ -20,9 +18,7 @@ def add(
     handle: Annotated[str, typer.Argument(help="Short handle, e.g. alice.")],
     name: Annotated[str | None, typer.Option("--name")] = None,
     email: Annotated[str | None, typer.Option("--email")] = None,
-    slack_user: Annotated[
-        str | None, typer.Option("--slack-user", help="Slack user id, e.g. U0123ABC.")
-    ] = None,
+    slack_user: Annotated[str | None, typer.Option("--slack-user", help="Slack user id, e.g. U0123ABC.")] = None,
     locale: Annotated[str | None, typer.Option("--locale")] = None,
     timezone: Annotated[str | None, typer.Option("--timezone")] = None,
     json_output: bool = JSON_OPTION,
@@ -69,7 +65,5 @@ def list_people(json_output: bool = JSON_OPTION) -> None:
         return
     table = Table("Handle", "Name", "Email", "Slack", "Locale", "Zone")
     for row in rows:
-        table.add_row(
-            *(row[k] or "" for k in ("handle", "name", "email", "slack_user_id", "locale", "timezone"))
-        )
+        table.add_row(*(row[k] or "" for k in ("handle", "name", "email", "slack_user_id", "locale", "timezone")))
     console.print(table)

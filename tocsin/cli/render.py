@@ -40,9 +40,7 @@ def render_incident(data: dict[str, Any], zone_name: str) -> None:
     if data.get("facts"):
         console.print("[dim]Facts:[/] " + json.dumps(data["facts"], ensure_ascii=False)[:400])
 
-    timeline = Table(
-        "#", f"When ({zone_name})", "Who", "What", "Details", title="Timeline", title_justify="left"
-    )
+    timeline = Table("#", f"When ({zone_name})", "Who", "What", "Details", title="Timeline", title_justify="left")
     for event in data.get("timeline", []):
         details = {k: v for k, v in event["payload"].items() if v not in (None, "", [], {}) and k != "facts"}
         timeline.add_row(

@@ -1,0 +1,86 @@
+"""Rendering the countdown of an incident's obligations (JSON rows and a Rich table)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.table import Table
+
+from tocsin.cli.output import console
+from tocsin.clocks import humanize_delta, iso_utc, local_display
+from tocsin.countdown import Standing, countdown
+from tocsin.models import Obligation
+
+STYLE = {
+    Standing.overdue: "bold red",
+    Standing.due_soon: "yellow",
+    Standing.on_track: "green",
+    Standing.submitted: "dim",
+    Standing.open: "cyan",
+    Standing.pending: "dim",
+    Standing.retention: "dim",
+}
+
+
+def clock_rows(obligations: list[Obligation], now: datetime) -> list[dict[str, Any]]:
+    rows = []
+    for o in obligations:
+        state = countdown(
+            deadline_kind=o.deadline_kind, deadline_at=o.deadline_at, submitted_at=o.submitted_at, now=now
+        )
+        rows.append(
+            {
+                "rule": o.rule,
+                "recipient": o.recipient,
+                "deadline_kind": o.deadline_kind,
+                "deadline_utc": iso_utc(o.deadline_at),
+                "standing": state.standing.value if o.active else "withdrawn",
+                "seconds_left": int(state.time_left.total_seconds()) if state.time_left is not None else None,
+                "submitted_at": iso_utc(o.submitted_at),
+                "margin_seconds": int(state.margin.total_seconds()) if state.margin is not None else None,
+                "citation": o.citation,
+                "explanation": o.explanation,
+                "confidence": o.details.get("confidence"),
+                "withdrawn_reason": o.withdrawn_reason,
+            }
+        )
+    return rows
+
+
+def _left(row: dict[str, Any]) -> str:
+    from datetime import timedelta
+
+    if row["standing"] == "submitted":
+        margin = row["margin_seconds"]
+        if margin is None:
+            return "submitted"
+        return f"submitted, {humanize_delta(timedelta(seconds=abs(margin)))} {'early' if margin >= 0 else 'late'}"
+    if row["standing"] == "withdrawn":
+        return f"withdrawn: {row['withdrawn_reason']}"
+    if row["seconds_left"] is None:
+        return {"open": "without undue delay", "pending": "after the report it follows"}.get(row["standing"], "")
+    seconds = row["seconds_left"]
+    text = humanize_delta(timedelta(seconds=abs(seconds)))
+    return f"overdue by {text}" if seconds < 0 else text
+
+
+def render_clock(ref: str, title: str, rows: list[dict[str, Any]], zone_name: str, now: datetime) -> None:
+    console.print(f"[bold]{ref}[/]  {title}  —  now {local_display(now, zone_name)}")
+    if not rows:
+        console.print("No notification obligations (no facts recorded, or none triggered).")
+        return
+    table = Table("Rule", "To", f"Deadline ({zone_name})", "Time left", "Citation")
+    for row in rows:
+        standing = Standing(row["standing"]) if row["standing"] != "withdrawn" else Standing.pending
+        deadline = local_display_or_kind(row, zone_name)
+        table.add_row(row["rule"], row["recipient"], deadline, f"[{STYLE[standing]}]{_left(row)}[/]", row["citation"])
+    console.print(table)
+
+
+def local_display_or_kind(row: dict[str, Any], zone_name: str) -> str:
+    from tocsin.clocks import parse_instant
+
+    if row["deadline_utc"]:
+        return local_display(parse_instant(row["deadline_utc"]), zone_name)
+    return row["deadline_kind"].replace("_", " ")

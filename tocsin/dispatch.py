@@ -1,0 +1,78 @@
+"""Sending messages to people: record first, then hand to the channel, then mark as sent.
+
+Until Slack and email are configured every message goes to the outbox folder
+($TOCSIN_HOME/outbox): chat messages as JSON, email as .eml.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from tocsin.clocks import utcnow
+from tocsin.config import get_settings
+from tocsin.models import OutboundMessage, Person
+
+
+def queue_to_person(
+    session: Session,
+    person: Person,
+    *,
+    incident_id: int | None,
+    purpose: str,
+    subject: str,
+    body: str,
+    message_id: str | None = None,
+) -> OutboundMessage:
+    """Record a message for one person, by email when they have an address, else by chat."""
+    kind = "email" if person.email else "chat"
+    message = OutboundMessage(
+        message_id=message_id or f"{purpose}-{uuid.uuid4().hex}",
+        incident_id=incident_id,
+        kind=kind,
+        purpose=purpose,
+        recipient=person.email or person.handle,
+        subject=subject,
+        body=body,
+        created_at=utcnow(),
+    )
+    session.add(message)
+    return message
+
+
+def deliver_pending(session: Session, *, limit: int = 1000) -> int:
+    """Send every recorded message that has not gone out yet; returns how many were accepted."""
+    from tocsin.notifications.message import ChatMessage, EmailMessage
+    from tocsin.notifications.outbox import OutboxChannel
+
+    settings = get_settings()
+    pending = list(
+        session.exec(
+            select(OutboundMessage)
+            .where(col(OutboundMessage.sent_at).is_(None))
+            .order_by(col(OutboundMessage.id))
+            .limit(limit)
+        )
+    )
+    if not pending:
+        return 0
+    channel = OutboxChannel(settings.outbox_dir, from_address=settings.email_from)
+    outgoing: list[EmailMessage | ChatMessage] = [
+        EmailMessage(message_id=m.message_id, to=m.recipient, subject=m.subject, text=m.body)
+        if m.kind == "email"
+        else ChatMessage(message_id=m.message_id, user=m.recipient, text=f"*{m.subject}*\n{m.body}")
+        for m in pending
+    ]
+    accepted = 0
+    now: datetime = utcnow()
+    for row, result in zip(pending, channel.send(outgoing), strict=True):
+        row.channel = channel.name
+        if result.accepted:
+            row.sent_at, row.provider_id, row.error = now, result.provider_id, None
+            accepted += 1
+        else:
+            row.error = result.error
+        session.add(row)
+    return accepted
