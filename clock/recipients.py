@@ -1,0 +1,100 @@
+"""Who receives an obligation: lead SA or one item per SA, the Member State's CSIRT or DORA
+authority, one media item per qualifying US state, the CAC channel per operator type."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tocsin.clock.conditions import TRUE, Check, Context, _compare
+from tocsin.clock.rules_loader import CompiledRule, RuleBook
+
+
+def no_one_stop_shop(entity: Mapping[str, Any]) -> bool:
+    """No EU establishment (explicitly, or via Art. 3(2) with no main establishment given)."""
+    if entity.get("eu_establishment") is False:
+        return True
+    return (
+        entity.get("gdpr_art3_2_applies") is True
+        and "main_establishment" not in entity
+        and entity.get("eu_establishment") is not True
+    )
+
+
+def _eu_supervisory_authorities(rule: CompiledRule, ctx: Context, book: RuleBook) -> list[str]:
+    states = book.table.member_states
+    subjects = ctx.facts.get("data_subjects") or {}
+    affected = [code for code, count in subjects.items() if code in states and count > 0]
+    if no_one_stop_shop(ctx.entity):
+        if not affected:
+            return ["supervisory authority of each Member State where affected data subjects reside (no one-stop-shop)"]
+        return [
+            f"{states[code].dpa} ({states[code].name}; no EU establishment: one notice per SA)" for code in affected
+        ]
+    main = ctx.entity.get("main_establishment")
+    if main in states:
+        others = [code for code in affected if code != main]
+        covered = f"; one-stop-shop covers data subjects in {', '.join(others)}" if others else ""
+        return [f"{states[main].dpa} (lead SA, {states[main].name}{covered})"]
+    return [rule.spec.recipient]
+
+
+def _member_state_authority(rule: CompiledRule, ctx: Context, book: RuleBook) -> list[str]:
+    by = rule.spec.recipient_by
+    assert by is not None and by.authority is not None
+    code = ctx.entity.get("member_state")
+    state = book.table.member_states.get(code) if code else None
+    name = getattr(state, by.authority, None) if state else None
+    if name:
+        return [f"{name} {by.suffix or ''}".strip()]
+    return [f"{rule.spec.recipient} ({code})" if code else rule.spec.recipient]
+
+
+def _per_state(rule: CompiledRule, ctx: Context, book: RuleBook) -> list[str]:
+    by = rule.spec.recipient_by
+    assert by is not None and by.fact and by.op and by.template
+    counts = ctx.facts.get(by.fact)
+    if not counts:
+        return [rule.spec.recipient]
+    names = book.table.us_states
+    return [
+        by.template.format(state=names.get(code, code))
+        for code, count in sorted(counts.items())
+        if _compare(by.op, count, by.value)
+    ] or [rule.spec.recipient]
+
+
+def _entity_key(rule: CompiledRule, ctx: Context) -> list[str]:
+    by = rule.spec.recipient_by
+    assert by is not None and by.key
+    value = ctx.entity.get(by.key)
+    return [by.values.get(value, rule.spec.recipient) if value else rule.spec.recipient]
+
+
+def _controller_of_processor(rule: CompiledRule, ctx: Context, processor: Mapping[str, Any] | None) -> list[str]:
+    if processor is not None:
+        controller = ctx.entity.get("name", "the controller")
+        return [f"controller {controller} (notifying party: processor {processor.get('name', 'unnamed')})"]
+    return ["the controller on whose behalf the entity processes the data"]
+
+
+def recipients(rule: CompiledRule, ctx: Context, book: RuleBook, processor: Mapping[str, Any] | None) -> list[str]:
+    by = rule.spec.recipient_by
+    if by is None:
+        names = [rule.spec.recipient]
+    elif by.mode == "eu_supervisory_authority":
+        names = _eu_supervisory_authorities(rule, ctx, book)
+    elif by.mode == "member_state":
+        names = _member_state_authority(rule, ctx, book)
+    elif by.mode == "per_state":
+        names = _per_state(rule, ctx, book)
+    elif by.mode == "entity_key":
+        names = _entity_key(rule, ctx)
+    else:
+        names = _controller_of_processor(rule, ctx, processor)
+    additions = [
+        addition.add for addition in rule.spec.recipient_additions if Check(addition.when, {}).test(ctx) == TRUE
+    ]
+    if additions:
+        names = [f"{name}, {', '.join(additions)}" for name in names]
+    return names

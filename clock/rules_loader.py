@@ -1,0 +1,284 @@
+"""Loading the rule table: YAML with line marks, pydantic validation, cross-references, compile.
+
+`load_rules()` is cached per path: the engine gets a ready `RuleBook` and does no I/O.
+A malformed table raises `InvalidInput` naming the file, line, rule id and field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from tocsin.clock.calendars import CalendarBook
+from tocsin.clock.conditions import Check, Group, compile_conditions
+from tocsin.clock.references import check_references
+from tocsin.clock.schema import AppliesWhen, ClockStart, DeadlineSpec, ReliefSpec, RuleSpec, RuleTable
+from tocsin.clock.yaml_lines import line_of, load_yaml
+
+from tocsin.errors import InvalidInput
+
+DEFAULT_RULES_PATH = Path(__file__).with_name("rules.yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    label: str | None
+    clock: ClockStart
+    deadline: DeadlineSpec
+    cutoff: time | None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    spec: RuleSpec
+    id: str
+    conditions: Group
+    follows: tuple[str, ...]
+    timings: tuple[Timing, ...]
+    proposed: bool
+    absent_reason: str | None  # set when a missing clock-start event alone means "not triggered"
+    effective_from: date | None
+    effective_zone: ZoneInfo | None
+    sources: tuple[str, ...]
+    # (fact, key, reason): a given per-jurisdiction map without `key` fails a >=1 / >0 threshold at once
+    needs_keys: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRelief:
+    spec: ReliefSpec
+    name: str
+    relief_time: time
+    no_relief_for: frozenset[str]
+    no_relief_when: tuple[Check, ...]
+    disapplied_when: tuple[Check, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class RuleBook:
+    """The validated, compiled rule table the engine evaluates."""
+
+    source: str
+    table: RuleTable
+    rules: tuple[CompiledRule, ...]  # parents before the reports that follow them
+    by_id: dict[str, CompiledRule]
+    position: dict[str, int]  # order of rules.yaml, for output
+    calendars: CalendarBook
+    reliefs: dict[str, CompiledRelief]
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [rule.id for rule in self.table.rules]
+
+
+def _is_union_tag(step: Any) -> bool:
+    """Pydantic puts union members / discriminator tags in error locations; they are not YAML keys."""
+    if not isinstance(step, str):
+        return False
+    return step in ("predicate", "group", "str", "int", "bool", "float") or step[:1].isupper() or "[" in step
+
+
+def _where(source: str, data: Any, loc: tuple[Any, ...]) -> tuple[str, str]:
+    """("file:line rule ID field a.b", dotted field) for an error location in the YAML."""
+    path: list[Any] = []
+    node = data
+    for step in loc:
+        in_list = isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        if (isinstance(node, dict) and step in node) or in_list:
+            path.append(step)
+            node = node[step]
+        elif _is_union_tag(step):
+            continue
+        else:
+            path.append(step)
+            break
+    line = line_of(data, tuple(path))
+    where = f"{source}:{line}" if line else source
+    rule_part = ""
+    if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+        rules = data.get("rules") if isinstance(data, dict) else None
+        rule = rules[path[1]] if isinstance(rules, list) and path[1] < len(rules) else None
+        rule_id = rule.get("id") if isinstance(rule, dict) else None
+        rule_part = f" rule {rule_id or f'#{path[1]}'}"
+        path = path[2:]
+    field = ".".join(str(step) for step in path) or "(top level)"
+    return f"{where}{rule_part} field {field}", field
+
+
+def parse_table(text: str, source: str) -> RuleTable:
+    try:
+        data = load_yaml(text)
+    except Exception as error:  # yaml errors carry their own line marks
+        raise InvalidInput(f"not valid YAML: {error}", where=source) from None
+    if not isinstance(data, dict):
+        raise InvalidInput("a rule table is a mapping with `rules:`", where=source)
+    try:
+        table = RuleTable.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where, _ = _where(source, data, tuple(first["loc"]))
+        more = f" (and {error.error_count() - 1} more problems)" if error.error_count() > 1 else ""
+        raise InvalidInput(f"{first['msg']}{more}", where=where) from None
+    problems = check_references(table)
+    if problems:
+        path, message = problems[0]
+        where, _ = _where(source, data, path)
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise InvalidInput(f"{message}{more}", where=where)
+    return table
+
+
+def load_table(path: Path | str | None = None) -> RuleTable:
+    file = Path(path) if path is not None else DEFAULT_RULES_PATH
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(f"cannot read the rule table: {error.strerror}", where=str(file)) from None
+    return parse_table(text, str(file))
+
+
+def _merged(when: AppliesWhen, base: AppliesWhen) -> AppliesWhen:
+    """`same_as`: the referenced rule's conditions, extended by this rule's own."""
+    return AppliesWhen(
+        scope=[*base.scope, *(name for name in when.scope if name not in base.scope)],
+        entity={**base.entity, **when.entity},
+        roles=when.roles or base.roles,
+        require={**base.require, **when.require},
+        exceptions=[*base.exceptions, *(name for name in when.exceptions if name not in base.exceptions)],
+        thresholds=[*base.thresholds, *when.thresholds],
+        any_of=when.any_of or base.any_of,
+        reason=when.reason if when.any_of else base.reason,
+        follows=[*base.follows, *when.follows],
+        qualifiers=[*base.qualifiers, *when.qualifiers],
+    )
+
+
+def _resolve_same_as(rule: RuleSpec, specs: dict[str, RuleSpec], seen: tuple[str, ...] = ()) -> AppliesWhen:
+    when = rule.applies_when
+    if when.same_as is None:
+        return when
+    if when.same_as in seen:
+        raise InvalidInput(f"same_as cycle through {when.same_as}", where=f"rule {rule.id}")
+    base = _resolve_same_as(specs[when.same_as], specs, (*seen, rule.id))
+    return _merged(when, base)
+
+
+def _dependencies(rule: RuleSpec) -> set[str]:
+    deps = set(rule.applies_when.follows)
+    timings = (
+        [(rule.clock_start, rule.deadline)] if rule.clock_start else [(p.clock_start, p.deadline) for p in rule.phases]
+    )
+    for clock, deadline in timings:
+        assert clock is not None and deadline is not None
+        deps.update(name.removeprefix("submitted:") for name in clock.events if name.startswith("submitted:"))
+        if clock.latest_if_from:
+            deps.add(clock.latest_if_from)
+        deps.update(backstop.rule for backstop in deadline.backstop if backstop.rule)
+    deps.discard(rule.id)
+    return deps
+
+
+def _topological(specs: list[RuleSpec]) -> list[RuleSpec]:
+    by_id = {spec.id: spec for spec in specs}
+    ordered: list[RuleSpec] = []
+    state: dict[str, int] = {}
+
+    def visit(rule_id: str, trail: tuple[str, ...]) -> None:
+        if state.get(rule_id) == 2:
+            return
+        if state.get(rule_id) == 1:
+            raise InvalidInput(f"rules depend on each other in a cycle: {' -> '.join((*trail, rule_id))}")
+        state[rule_id] = 1
+        for dep in sorted(_dependencies(by_id[rule_id])):
+            visit(dep, (*trail, rule_id))
+        state[rule_id] = 2
+        ordered.append(by_id[rule_id])
+
+    for spec in specs:
+        visit(spec.id, ())
+    return ordered
+
+
+def _cutoff(deadline: DeadlineSpec) -> time | None:
+    return time.fromisoformat(deadline.cutoff) if deadline.cutoff else None
+
+
+def _compile_rule(spec: RuleSpec, table: RuleTable, when: AppliesWhen) -> CompiledRule:
+    conditions = compile_conditions(when, table.scopes, table.fact_defaults, table.role_equivalents)
+    if spec.phases:
+        timings = tuple(Timing(p.label, p.clock_start, p.deadline, _cutoff(p.deadline)) for p in spec.phases)
+    else:
+        assert spec.clock_start is not None and spec.deadline is not None
+        timings = (Timing(None, spec.clock_start, spec.deadline, _cutoff(spec.deadline)),)
+    first = timings[0].clock
+    absent_reason = None
+    if first.when_missing == "not_triggered":
+        names = " / ".join(first.events)
+        absent_reason = f"clock-start event {names} not given"
+    zone_name = spec.effective.zone or (
+        spec.deadline.tz if spec.deadline and isinstance(spec.deadline.tz, str) else None
+    )
+    zone = ZoneInfo(zone_name) if zone_name and zone_name not in ("entity_timezone", "member_state") else None
+    return CompiledRule(
+        spec=spec,
+        id=spec.id,
+        conditions=conditions,
+        follows=tuple(when.follows),
+        timings=timings,
+        proposed=spec.status == "proposed_not_in_force",
+        absent_reason=absent_reason,
+        effective_from=spec.effective.from_,
+        effective_zone=zone,
+        sources=tuple(spec.sources),
+        needs_keys=tuple(
+            (t.fact, t.key, f"{t.fact}[{t.key}]=0; needs {'>=' if t.op == 'gte' else '>'} {t.value}")
+            for t in when.thresholds
+            if t.fact
+            and t.key
+            and t.key != "*"
+            and not t.reason
+            and ((t.op == "gte" and t.value >= 1) or (t.op == "gt" and t.value >= 0))
+        ),
+    )
+
+
+def compile_table(table: RuleTable, source: str) -> RuleBook:
+    specs = {rule.id: rule for rule in table.rules}
+    compiled = {
+        rule.id: _compile_rule(rule, table, _resolve_same_as(rule, specs)) for rule in _topological(table.rules)
+    }
+    reliefs = {
+        name: CompiledRelief(
+            spec=relief,
+            name=name,
+            relief_time=time.fromisoformat(relief.relief_local_time),
+            no_relief_for=frozenset(relief.no_relief_for_reports),
+            no_relief_when=tuple(Check(p, table.fact_defaults) for p in relief.no_relief_when_any),
+            disapplied_when=tuple(Check(p, table.fact_defaults) for p in relief.disapplied_when_any),
+        )
+        for name, relief in table.modifiers.items()
+    }
+    return RuleBook(
+        source=source,
+        table=table,
+        rules=tuple(compiled.values()),
+        by_id=compiled,
+        position={rule.id: index for index, rule in enumerate(table.rules)},
+        calendars=CalendarBook(table.calendars),
+        reliefs=reliefs,
+    )
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str) -> RuleBook:
+    return compile_table(load_table(path), path)
+
+
+def load_rules(path: Path | str | None = None) -> RuleBook:
+    """The compiled rule table (default: the project's `clock/rules.yaml`), cached per path."""
+    return _load_cached(str(Path(path) if path is not None else DEFAULT_RULES_PATH))
