@@ -6,7 +6,8 @@ TRUE / FALSE / UNKNOWN. UNKNOWN (an input that was not given) never excludes a r
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 from tocsin.clock.schema import AppliesWhen, GroupSpec, PredicateSpec
@@ -14,6 +15,7 @@ from tocsin.clock.schema import AppliesWhen, GroupSpec, PredicateSpec
 FALSE, TRUE, UNKNOWN = 0, 1, 2
 _MISSING = object()
 _OP_TEXT = {"eq": "=", "ne": "!=", "in": "in", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+Test = Callable[["Context"], int]
 
 
 class Context:
@@ -68,7 +70,19 @@ def _show(value: Any) -> str:
 class Check:
     """A compiled predicate on one input key."""
 
-    __slots__ = ("absent", "default", "key", "map_key", "name", "op", "reason", "store", "sum_fallback", "value")
+    __slots__ = (
+        "absent",
+        "default",
+        "key",
+        "map_key",
+        "name",
+        "op",
+        "reason",
+        "store",
+        "sum_fallback",
+        "test",
+        "value",
+    )
 
     def __init__(self, spec: PredicateSpec, defaults: Mapping[str, bool]) -> None:
         self.store = {"entity": "entity", "fact": "facts", "event": "events", "option": "options"}[spec.source]
@@ -81,6 +95,7 @@ class Check:
         self.default = defaults.get(self.name, _MISSING) if spec.source == "fact" else _MISSING
         self.absent = UNKNOWN if spec.if_absent == "unknown" else (TRUE if spec.if_absent else FALSE)
         self.key = f"{self.store}.{self.name}" if spec.source != "fact" else self.name
+        self.test: Test = _compile_check(self)
 
     def _value(self, ctx: Context) -> Any:
         store = getattr(ctx, self.store)
@@ -92,23 +107,6 @@ class Check:
         if value is _MISSING:
             return self.default
         return value
-
-    def test(self, ctx: Context) -> int:
-        store = getattr(ctx, self.store)
-        if self.op == "present":
-            return TRUE if self.name in store else FALSE
-        if self.op == "absent":
-            return FALSE if self.name in store else TRUE
-        value = store.get(self.name, _MISSING)
-        if value is _MISSING:  # the slow path: fallback sum or default
-            value = self._value(ctx)
-            if value is _MISSING:
-                return self.absent
-        if self.map_key is None:
-            return TRUE if _compare(self.op, value, self.value) else FALSE
-        if self.map_key == "*":
-            return TRUE if any(_compare(self.op, count, self.value) for count in value.values()) else FALSE
-        return TRUE if _compare(self.op, value.get(self.map_key, 0), self.value) else FALSE
 
     def label(self, ctx: Context) -> str:
         """What the input says, e.g. `residents_affected[TX]=249` or `personal_data_breach=true`."""
@@ -183,28 +181,13 @@ class RoleCheck:
 class Group:
     """all_of / any_of over compiled nodes, with an optional reason for its failure."""
 
-    __slots__ = ("children", "is_any", "reason")
+    __slots__ = ("children", "is_any", "reason", "test")
 
     def __init__(self, children: Sequence[Any], is_any: bool, reason: str | None = None) -> None:
         self.children = tuple(children)
         self.is_any = is_any
         self.reason = reason
-
-    def test(self, ctx: Context) -> int:
-        unknown = False
-        if self.is_any:
-            for child in self.children:
-                outcome = child.test(ctx)
-                if outcome == TRUE:
-                    return TRUE
-                unknown = unknown or outcome == UNKNOWN
-            return UNKNOWN if unknown else FALSE
-        for child in self.children:
-            outcome = child.test(ctx)
-            if outcome == FALSE:
-                return FALSE
-            unknown = unknown or outcome == UNKNOWN
-        return UNKNOWN if unknown else TRUE
+        self.test: Test = _compile_group(tuple(child.test for child in self.children), is_any)
 
     def failure(self, ctx: Context) -> str:
         if self.reason:
@@ -256,3 +239,69 @@ def compile_conditions(
     if when.any_of:
         parts.append(Group([compile_node(node, defaults) for node in when.any_of], True, when.reason))
     return Group(parts, False)
+
+
+def _comparer(op: str, expected: Any) -> Callable[[Any], bool]:
+    """`_compare` with the operator resolved once, at load."""
+    if op == "eq":
+        return lambda actual: bool(actual == expected)
+    if op == "ne":
+        return lambda actual: bool(actual != expected)
+    if op == "in":
+        return lambda actual: actual in expected
+    return lambda actual: _compare(op, actual, expected)
+
+
+def _compile_check(check: Check) -> Test:
+    """The check's test as one closure: store, operator and map key are decided at load."""
+    store, name, absent, slow = attrgetter(check.store), check.name, check.absent, check._value
+    if check.op == "present":
+        return lambda ctx: TRUE if name in store(ctx) else FALSE
+    if check.op == "absent":
+        return lambda ctx: FALSE if name in store(ctx) else TRUE
+    compare, map_key = _comparer(check.op, check.value), check.map_key
+
+    def test(ctx: Context) -> int:
+        value = store(ctx).get(name, _MISSING)
+        if value is _MISSING:  # the slow path: fallback sum or default
+            value = slow(ctx)
+            if value is _MISSING:
+                return absent
+        if map_key is None:
+            return TRUE if compare(value) else FALSE
+        if map_key == "*":
+            return TRUE if any(compare(count) for count in value.values()) else FALSE
+        return TRUE if compare(value.get(map_key, 0)) else FALSE
+
+    return test
+
+
+def _compile_group(tests: tuple[Test, ...], is_any: bool) -> Test:
+    """all_of / any_of over the children's compiled tests (three-valued)."""
+    if len(tests) == 1:
+        return tests[0]  # a one-child group answers as its child
+    if is_any:
+
+        def any_of(ctx: Context) -> int:
+            unknown = False
+            for test in tests:
+                outcome = test(ctx)
+                if outcome == TRUE:
+                    return TRUE
+                if outcome == UNKNOWN:
+                    unknown = True
+            return UNKNOWN if unknown else FALSE
+
+        return any_of
+
+    def all_of(ctx: Context) -> int:
+        unknown = False
+        for test in tests:
+            outcome = test(ctx)
+            if outcome == FALSE:
+                return FALSE
+            if outcome == UNKNOWN:
+                unknown = True
+        return UNKNOWN if unknown else TRUE
+
+    return all_of

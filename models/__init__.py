@@ -1,22 +1,38 @@
 """Tocsin's SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
 from tocsin.models.audit import AuditEvent
+from tocsin.models.checklist import ChecklistItem
+from tocsin.models.delivery import Delivery, NoticeWave, Suppression
+from tocsin.models.draft import Approval, Draft, DraftRevision, DraftStatus
 from tocsin.models.enums import IncidentKind, IncidentStatus, Role, Severity
+from tocsin.models.escalation import Escalation
 from tocsin.models.incident import Incident
 from tocsin.models.message import OutboundMessage
 from tocsin.models.obligation import Obligation, ReminderSent
 from tocsin.models.person import IncidentRole, Person
+from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 
 __all__ = [
+    "Approval",
     "AuditEvent",
+    "ChecklistItem",
+    "Delivery",
+    "Draft",
+    "DraftRevision",
+    "DraftStatus",
+    "Escalation",
     "Incident",
     "IncidentKind",
     "IncidentRole",
     "IncidentStatus",
+    "NoticeWave",
     "Obligation",
     "OutboundMessage",
     "Person",
+    "PlaybookRun",
+    "PlaybookStepState",
     "ReminderSent",
     "Role",
     "Severity",
+    "Suppression",
 ]

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
 
     reminder_lead_hours: list[float] = Field(default=[48, 24, 12, 4, 1])
     scheduler_sync_seconds: float = Field(default=30, gt=0, description="How often the scheduler re-reads obligations")
+    escalation_chains: dict[str, list[str]] = Field(
+        default_factory=dict, description="role -> handles paged in order before the whole role"
+    )
     recipient_retention_days: int = Field(default=90, ge=1)
     mention_retention_days: int = Field(default=30, ge=1)
 

@@ -42,6 +42,32 @@ def queue_to_person(
     return message
 
 
+def queue_to_channel(
+    session: Session,
+    channel: str,
+    *,
+    incident_id: int | None,
+    purpose: str,
+    subject: str,
+    body: str,
+    message_id: str,
+    kind: str = "chat",
+) -> OutboundMessage:
+    """Record a post to a chat channel (`#name`), or with kind="email" a mail to an address."""
+    message = OutboundMessage(
+        message_id=message_id,
+        incident_id=incident_id,
+        kind=kind,
+        purpose=purpose,
+        recipient=channel,
+        subject=subject,
+        body=body,
+        created_at=utcnow(),
+    )
+    session.add(message)
+    return message
+
+
 def deliver_pending(session: Session, *, limit: int = 1000) -> int:
     """Send every recorded message that has not gone out yet; returns how many were accepted."""
     from tocsin.notifications.message import ChatMessage, EmailMessage
@@ -62,6 +88,8 @@ def deliver_pending(session: Session, *, limit: int = 1000) -> int:
     outgoing: list[EmailMessage | ChatMessage] = [
         EmailMessage(message_id=m.message_id, to=m.recipient, subject=m.subject, text=m.body)
         if m.kind == "email"
+        else ChatMessage(message_id=m.message_id, channel=m.recipient, text=f"*{m.subject}*\n{m.body}")
+        if m.recipient.startswith("#")
         else ChatMessage(message_id=m.message_id, user=m.recipient, text=f"*{m.subject}*\n{m.body}")
         for m in pending
     ]

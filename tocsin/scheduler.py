@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -42,20 +42,35 @@ def sync_reminders() -> None:
     scheduler = _scheduler
     if scheduler is None:
         return
-    wanted = desired_jobs(utcnow())
-    existing = {job.id for job in scheduler.get_jobs() if job.id.startswith("reminder:")}
+    now = utcnow()
+    wanted = {job_id: (fire_reminder, [o, lead, deadline.isoformat()], run_at)
+              for job_id, (o, lead, deadline, run_at) in desired_jobs(now).items()}  # fmt: skip
+    wanted.update(_wake_jobs())
+    existing = {job.id for job in scheduler.get_jobs() if job.id.startswith(("reminder:", "wake:"))}
     for stale in existing - set(wanted):
         scheduler.remove_job(stale)
     for job_id in set(wanted) - existing:
-        obligation_id, lead, deadline, run_at = wanted[job_id]
-        scheduler.add_job(
-            fire_reminder,
-            "date",
-            run_date=run_at,
-            args=[obligation_id, lead, deadline.isoformat()],
-            id=job_id,
-            replace_existing=True,
+        function, args, run_at = wanted[job_id]
+        scheduler.add_job(function, "date", run_date=max(run_at, now), args=args, id=job_id, replace_existing=True)
+
+
+def _wake_jobs() -> dict[str, tuple[Callable[..., object], list[object], datetime]]:
+    """A job per waiting playbook run with a wake time: it starts the run's next phase then."""
+    from sqlmodel import col, select
+
+    from tocsin.db.engine import session_scope
+    from tocsin.flows.wake import wake_run
+    from tocsin.models.playbook_run import PlaybookRun
+
+    with session_scope() as session:
+        runs = session.exec(
+            select(PlaybookRun).where(PlaybookRun.status == "waiting", col(PlaybookRun.wake_at).is_not(None))
         )
+        return {
+            f"wake:{run.id}:{int(run.wake_at.timestamp())}": (wake_run, [run.id], run.wake_at)
+            for run in runs
+            if run.wake_at is not None
+        }
 
 
 def build_scheduler(engine: Engine) -> BlockingScheduler:
@@ -116,4 +131,7 @@ def run_once() -> int:
     for obligation_id, lead, deadline, run_at in desired_jobs(utcnow()).values():
         if run_at <= utcnow() and fire_reminder(obligation_id, lead, deadline.isoformat()):
             sent += 1
+    from tocsin.flows.wake import wake_due_runs
+
+    wake_due_runs()
     return sent

@@ -6,6 +6,7 @@ Heavy imports (SQLAlchemy, Prefect, Jinja2) stay inside the command functions so
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -32,4 +33,12 @@ def main() -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except Exception as error:  # a bug, not bad input: one line unless debugging
+        if os.environ.get("TOCSIN_DEBUG"):
+            raise
+        print(
+            f"error: unexpected {type(error).__name__}: {error} (set TOCSIN_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
+        sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)

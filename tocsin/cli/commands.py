@@ -1,3 +1,18 @@
 """Imports every command module so that each registers its commands on the app."""
 
-from tocsin.cli import admin, incidents, obligations, people  # noqa: F401
+from tocsin.cli import (  # noqa: F401  # noqa: F401  # noqa: F401
+    admin,
+    approvals,
+    clock,
+    drafts,
+    drill,
+    escalation,
+    incidents,
+    notify,
+    obligations,
+    people,
+    playbooks,
+    sentiment,
+    suppress,
+    templates,
+)

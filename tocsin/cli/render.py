@@ -51,3 +51,18 @@ def render_incident(data: dict[str, Any], zone_name: str) -> None:
             ", ".join(f"{k}={v}" for k, v in details.items())[:120],
         )
     console.print(timeline)
+
+
+def render_runs(runs: list[dict[str, Any]]) -> None:
+    if not runs:
+        console.print("No playbook has been launched on this incident.")
+        return
+    marks = {"done": "[green]✓[/]", "skipped": "[dim]–[/]", "waiting": "[yellow]…[/]", "failed": "[red]✗[/]",
+             "running": "[cyan]▶[/]", "pending": " "}  # fmt: skip
+    for run in runs:
+        console.print(f"[bold]{run['playbook']}[/] v{run['version']} (run {run['run']}): {run['status']}"
+                      + (f" — {run['waiting_for']}" if run["waiting_for"] else ""))  # fmt: skip
+        table = Table("", "Step", "Type", "Note")
+        for step in run["steps"]:
+            table.add_row(marks.get(step["status"], "?"), step["step"], step["type"], step["note"] or "")
+        console.print(table)

@@ -20,6 +20,8 @@ with engine.begin() as connection:
         connection=connection,
         target_metadata=SQLModel.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        # APScheduler's job table is created by the migrations but not defined by a model.
+        include_name=lambda name, kind, _parent: not (kind == "table" and name == "apscheduler_jobs"),
     )
     with context.begin_transaction():
         context.run_migrations()

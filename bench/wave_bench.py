@@ -1,0 +1,216 @@
+"""A notice wave of N recipients, from CSV to delivery rows, against the SendGrid fake on loopback.
+
+    .venv/bin/python bench/wave_bench.py [--recipients 1000000] [--runs 3] [--db sqlite,postgres]
+                                         [--in-flight 3] [--chunk 1000]
+
+For each database it prints the median over `--runs` of:
+* wave  - `tocsin.wave.run_wave`: stream the CSV, plan each recipient, write the delivery rows (`queued`),
+          send 1,000 per request through SendGridSender to the fake (a separate process, recording only
+          addresses and custom args: `FakeSendGrid(keep_content=False)`), mark them `accepted`;
+* raw   - the same messages with no I/O: read and plan the same CSV rows, build the emails, plan the
+          SendGrid batches and JSON-encode every request body (the client-side limit);
+and wave/raw as a speed ratio (goal: >= 0.5), and whether the wave met the 60 s goal. Each run starts on
+an empty database (fresh SQLite file / fresh Postgres schema) and checks the fake received every
+recipient exactly once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+POSTGRES_URL = os.environ.get("TOCSIN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+SUBJECT = "Notice of a data security incident, -name-"
+TEXT = "Dear -first_name-,\n" + "We are writing to tell you about a security incident that may affect you. " * 4
+HTML = "<p>Dear -first_name-,</p><p>" + TEXT + "</p>"
+
+
+def write_recipients(path: Path, count: int) -> None:
+    if path.is_file() and path.stat().st_size > 0:
+        return
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("email,name,first_name,locale,jurisdiction\n")
+        for n in range(count):
+            handle.write(f"customer{n}@example.com,Customer {n},C{n},en,FR\n")
+
+
+def serve_fake(port_queue: multiprocessing.Queue, commands: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    from tests.fakes import FakeSendGrid
+
+    with FakeSendGrid(keep_content=False) as fake:
+        port_queue.put(fake.port)
+        while True:
+            command = commands.get()
+            if command == "stop":
+                return
+            counts = fake.custom_arg_counts("tocsin_message_id")
+            port_queue.put((fake.received_count, len(counts), max(counts.values(), default=0)))
+            fake.reset()
+
+
+def content_source(session, draft_id, incident_id):  # type: ignore[no-untyped-def]
+    """The bench's stand-in for legal's approval: a fixed approved content (no drafts table needed)."""
+    from tocsin.wave_plan import SendableContent
+
+    return SendableContent(SUBJECT, TEXT, HTML, "en", "0" * 64)
+
+
+def fresh_database(kind: str, home: Path) -> str:
+    from tocsin.config import get_settings
+    from tocsin.db import migrate
+    from tocsin.db.engine import dispose_engines
+
+    dispose_engines()
+    migrate._checked.clear()
+    get_settings.cache_clear()
+    if kind == "sqlite":
+        shutil.rmtree(home, ignore_errors=True)
+        home.mkdir(parents=True)
+        url = f"sqlite:///{home / 'tocsin.db'}"
+    else:
+        import psycopg
+
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), autocommit=True) as connection:
+            connection.execute(f'CREATE SCHEMA "{schema}"')
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    os.environ["TOCSIN_DATABASE_URL"] = url
+    return url
+
+
+def drop_schema(url: str) -> None:
+    if "search_path" not in url:
+        return
+    import psycopg
+
+    from tocsin.db.engine import dispose_engines
+
+    dispose_engines()
+    schema = url.rsplit("%3D", 1)[1]
+    with psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def time_wave(csv_path: Path, port: int, in_flight: int, chunk: int) -> tuple[float, dict[str, int]]:
+    from tocsin.models import IncidentKind, Severity
+    from tocsin.notifications.email_sendgrid import SendGridSender
+    from tocsin.notifications.sendgrid_batches import SenderIdentity
+
+    from tocsin.clocks import utcnow
+    from tocsin.db.engine import current_engine, session_scope
+    from tocsin.incidents import Declaration, declare
+    from tocsin.wave import run_wave
+
+    current_engine()
+    with session_scope() as session:
+        incident = declare(
+            session,
+            Declaration(IncidentKind.breach, "Bench", Severity.SEV2, utcnow(), "alice", {}),
+            actor="alice",
+        )
+        incident_id = incident.id or 0
+    sender = SendGridSender(
+        "SG.fake-key", SenderIdentity("notices@tocsin.example", "Tocsin"), host=f"http://127.0.0.1:{port}"
+    )
+    started = time.perf_counter()
+    with session_scope() as session:
+        report = run_wave(
+            session, incident_id, [1], csv_path, channel=sender, actor="bench", content=content_source,
+            in_flight=in_flight, chunk_size=chunk,
+        )  # fmt: skip
+    return time.perf_counter() - started, report.counts()
+
+
+def time_raw(csv_path: Path) -> float:
+    from tocsin.notifications.sendgrid_batches import SenderIdentity, plan_batches
+
+    from tocsin.recipients import Recipient, read_recipients
+    from tocsin.wave_plan import DraftChooser, chunked, custom_args_for, email_for, plan_recipient, wave_draft
+
+    identity = SenderIdentity("notices@tocsin.example", "Tocsin")
+    draft = wave_draft(1, content_source(None, 1, 1))
+    chooser = DraftChooser([draft], "en")
+    args = custom_args_for(draft, "INC-1")
+    started = time.perf_counter()
+    for rows in chunked(read_recipients(csv_path), 1000):
+        messages = []
+        for row in rows:
+            plan = plan_recipient(row, chooser) if isinstance(row, Recipient) else None
+            if plan is None or isinstance(plan, str):
+                continue
+            messages.append(
+                email_for(
+                    draft, message_id=plan.message_id, email=plan.email, name=plan.name,
+                    substitutions=plan.substitutions, custom_args=args,
+                )
+            )  # fmt: skip
+        batches, _ = plan_batches(messages)
+        for batch in batches:
+            json.dumps(batch.body(identity)).encode("utf-8")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--in-flight", type=int, default=3)
+    parser.add_argument("--chunk", type=int, default=1000)
+    args = parser.parse_args()
+
+    work = Path(tempfile.gettempdir()) / "tocsin-wave-bench"
+    work.mkdir(exist_ok=True)
+    csv_path = work / f"recipients-{args.recipients}.csv"
+    write_recipients(csv_path, args.recipients)
+    os.environ["TOCSIN_HOME"] = str(work / "home")
+    ports: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    commands: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
+    fake = multiprocessing.Process(target=serve_fake, args=(ports, commands), daemon=True)
+    fake.start()
+    port = ports.get(timeout=30)
+    print(
+        f"{args.recipients:,} recipients, {args.chunk} per request, {args.in_flight} requests in flight, "
+        f"median of {args.runs} runs, fake SendGrid in a separate process"
+    )
+    try:
+        raw_times = [time_raw(csv_path) for _ in range(args.runs)]
+        raw = statistics.median(raw_times)
+        print(f"     raw: {raw:6.1f} s  {args.recipients / raw:>9,.0f} recipients/s (no I/O)")
+        for kind in args.db.split(","):
+            times = []
+            for _ in range(args.runs):
+                url = fresh_database(kind, work / "home")
+                try:
+                    elapsed, counts = time_wave(csv_path, port, args.in_flight, args.chunk)
+                finally:
+                    drop_schema(url)
+                commands.put("check")
+                received, distinct, most = ports.get(timeout=60)
+                if counts["sent"] != args.recipients or received != args.recipients or most != 1:
+                    raise SystemExit(f"{kind}: sent {counts}, fake received {received} ({distinct} distinct)")
+                times.append(elapsed)
+            wave = statistics.median(times)
+            print(
+                f"{kind:>8}: {wave:6.1f} s  {args.recipients / wave:>9,.0f} recipients/s  "
+                f"wave/raw speed {raw / wave:4.2f}  runs {', '.join(f'{t:.1f}' for t in times)} s  "
+                f"{'meets' if wave <= 60 else 'MISSES'} the 60 s goal"
+            )
+    finally:
+        commands.put("stop")
+        fake.join(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

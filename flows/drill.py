@@ -1,0 +1,174 @@
+"""Drill mode: a playbook end to end on a simulated clock, every channel captured, simulated people.
+
+The drill gets its own folder (database, outbox, recipients, mentions, scorecard) under
+$TOCSIN_HOME/drills/, so it never touches real incidents. Time only moves when nothing can happen
+until later: the drill jumps the clock to the next moment something is due (a person answers, a
+timeout expires, a reminder falls due, a wait ends) and sleeps (jump / speed) real seconds, so 72
+simulated hours take about a minute at the default speed.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tocsin.clocks import FixedClock, iso_utc, use_clock
+from tocsin.flows.scenario import Scenario, mention_lines, write_recipients
+from tocsin.playbooks.schema import parse_duration
+
+DEFAULT_SPEED = 72 * 3600 / 60  # 72 simulated hours in one real minute
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class DrillResult:
+    folder: Path
+    incident_id: int
+    run_id: int
+    status: str
+    scorecard: dict[str, Any]
+    stuck: str | None = None
+    flow_runs: int = 0
+    real_seconds: float = 0.0
+    timeline: list[str] = field(default_factory=list)
+
+
+def prepare_folder(base_home: Path, playbook: str, start: datetime) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    folder = base_home / "drills" / f"{stamp}-{playbook}"
+    folder.mkdir(parents=True, exist_ok=False)
+    return folder
+
+
+def use_drill_home(folder: Path, prefect_home: Path) -> None:
+    """Point this process at the drill's own database and outbox (Prefect's state stays shared)."""
+    from tocsin.config import get_settings
+    from tocsin.db import migrate
+    from tocsin.db.engine import dispose_engines
+
+    os.environ["TOCSIN_HOME"] = str(folder)
+    os.environ["TOCSIN_DATABASE_URL"] = f"sqlite:///{folder / 'tocsin.db'}"
+    os.environ.setdefault("PREFECT_HOME", str(prefect_home))
+    for key in ("TOCSIN_SLACK_TOKEN", "TOCSIN_SENDGRID_API_KEY"):
+        os.environ.pop(key, None)  # a drill never reaches real people
+    get_settings.cache_clear()
+    dispose_engines()
+    migrate._checked.clear()
+
+
+def run_drill(
+    scenario: Scenario,
+    *,
+    playbook: str | None = None,
+    speed: float = DEFAULT_SPEED,
+    use_prefect: bool = True,
+    echo: Echo = print,
+) -> DrillResult:
+    from tocsin.config import get_settings
+
+    base_home = get_settings().home
+    playbook = playbook or scenario.playbook
+    folder = prepare_folder(base_home, playbook, scenario.start)
+    use_drill_home(folder, base_home / "prefect")
+    clock = FixedClock(scenario.start)
+    previous = use_clock(clock)
+    started = time.monotonic()
+    try:
+        from tocsin.flows.drill_people import SimulatedTeam
+        from tocsin.flows.drill_setup import declare_scenario
+
+        inputs = dict(scenario.inputs)
+        if scenario.recipients is not None:
+            inputs["recipients"] = str(write_recipients(scenario.recipients, folder / "recipients.csv"))
+        if scenario.mentions is not None:
+            mentions = folder / "mentions.jsonl"
+            mentions.write_text("\n".join(mention_lines(scenario.mentions, scenario.start)) + "\n")
+            inputs["mentions"] = str(mentions)
+        incident_id, run_id = declare_scenario(scenario, playbook, inputs)
+        team = SimulatedTeam(scenario, incident_id)
+        log = TimelineEcho(incident_id, scenario.start, echo)
+        echo(f"Drill {scenario.name!r}: playbook {playbook}, incident INC-{incident_id}, folder {folder}")
+        phase = _phase_runner(use_prefect)
+        horizon = scenario.start + parse_duration(scenario.horizon)
+        status, stuck, phases = "running", None, 0
+        while True:
+            status = phase(run_id)
+            phases += 1
+            log.flush()
+            if status in ("completed", "failed"):
+                break
+            upcoming = team.next_moment(run_id, clock.now())
+            if upcoming is None or upcoming > horizon:
+                stuck = team.waiting_on(run_id)
+                break
+            _sleep_until(clock, upcoming, speed)
+            for line in team.act(clock.now()):
+                echo(log.stamp(clock.now()) + line)
+            log.flush()
+        from tocsin.flows.scorecard import scorecard, write_scorecard
+
+        card = scorecard(incident_id, run_id, scenario)
+        card["drill"] = {"phases": phases, "real_seconds": round(time.monotonic() - started, 1), "speed": speed,
+                         "status": status, "stuck": stuck, "folder": str(folder)}  # fmt: skip
+        write_scorecard(card, folder)
+        return DrillResult(folder, incident_id, run_id, status, card, stuck, phases, time.monotonic() - started)
+    finally:
+        use_clock(previous)
+
+
+def _phase_runner(use_prefect: bool) -> Callable[[int], str]:
+    if use_prefect:
+        from tocsin.flows.playbook_flow import playbook_flow
+
+        return playbook_flow
+    from tocsin.flows.runner import advance
+
+    return advance
+
+
+def _sleep_until(clock: FixedClock, moment: datetime, speed: float) -> None:
+    jump = (moment - clock.now()).total_seconds()
+    if speed > 0 and jump > 0:
+        time.sleep(min(jump / speed, 30.0))
+    clock.instant = max(clock.instant, moment)
+
+
+class TimelineEcho:
+    """Prints each new timeline event as `T+hh:mm  action  details` while the drill runs."""
+
+    def __init__(self, incident_id: int, start: datetime, echo: Echo) -> None:
+        self.incident_id, self.start, self.echo, self.seen = incident_id, start, echo, 0
+
+    def stamp(self, moment: datetime) -> str:
+        minutes = int((moment - self.start) / timedelta(minutes=1))
+        sign = "-" if minutes < 0 else "+"
+        hours, rest = divmod(abs(minutes), 60)
+        return f"T{sign}{hours:02d}:{rest:02d}  "
+
+    def flush(self) -> None:
+        from tocsin.audit import timeline
+        from tocsin.db.engine import session_scope
+
+        with session_scope() as session:
+            events = timeline(session, self.incident_id)[self.seen :]
+            self.seen += len(events)
+            for event in events:
+                if event.action in ("playbook.flow_run",):
+                    continue
+                self.echo(self.stamp(event.at) + describe(event.action, event.actor, event.payload))
+
+
+def describe(action: str, actor: str, payload: dict[str, Any]) -> str:
+    keys = ("step", "rule", "role", "person", "to", "paged", "note", "deadline_utc", "decision", "comment",
+            "channel", "status", "reason", "draft", "summary")  # fmt: skip
+    details = ", ".join(f"{k}={payload[k]}" for k in keys if payload.get(k) not in (None, "", [], {}))
+    return f"{action:<28} {actor:<9} {details}"[:220]
+
+
+__all__ = ["DEFAULT_SPEED", "DrillResult", "iso_utc", "run_drill"]

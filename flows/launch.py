@@ -1,0 +1,142 @@
+"""Launching a playbook on an incident, and waking a waiting run when what it waits for happens.
+
+`launch` validates the playbook and its inputs, records the run, and runs the urgent first steps
+(obligations, channel, first escalations) at once in this process, so nobody waits for a cold
+Prefect start to be paged. The rest runs as a Prefect flow: through a deployment and its workers
+when a Prefect server is configured (PREFECT_API_URL), otherwise in a background process on the
+embedded (ephemeral) Prefect. `wake` starts the next phase the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+from sqlmodel import col, select
+
+from tocsin.audit import append_event
+from tocsin.clocks import utcnow
+from tocsin.db.engine import session_scope
+from tocsin.errors import InvalidInput
+from tocsin.flows.runner import URGENT, advance
+from tocsin.incidents import get_incident
+from tocsin.models.playbook_run import PlaybookRun
+from tocsin.playbooks.loader import get_playbook
+
+DEPLOYMENT = "tocsin-playbook/playbook"
+
+
+def launch(
+    incident_id: int, playbook_name: str, *, inputs: dict[str, Any] | None = None, actor: str, drill: bool = False
+) -> int:
+    playbook = get_playbook(playbook_name)
+    inputs = dict(inputs or {})
+    missing = [i.name for i in playbook.inputs if i.required and i.name not in inputs]
+    if missing:
+        described = "; ".join(f"{i.name}: {i.description}" for i in playbook.inputs if i.name in missing)
+        raise InvalidInput(f"playbook {playbook.name} needs input(s) {', '.join(missing)} ({described})")
+    unknown = sorted(set(inputs) - {i.name for i in playbook.inputs})
+    if unknown:
+        raise InvalidInput(f"playbook {playbook.name} has no input(s) {', '.join(unknown)}")
+    with session_scope() as session:
+        incident = get_incident(session, incident_id)
+        active = session.exec(
+            select(PlaybookRun).where(
+                PlaybookRun.incident_id == incident_id,
+                PlaybookRun.playbook == playbook.name,
+                col(PlaybookRun.status).in_(("running", "waiting")),
+            )
+        ).first()
+        if active is not None:
+            raise InvalidInput(f"{playbook.name} is already running on {incident.ref} (run {active.id})")
+        run = PlaybookRun(
+            incident_id=incident_id,
+            playbook=playbook.name,
+            playbook_version=playbook.version,
+            definition=playbook.model_dump(mode="json", by_alias=True, exclude_none=True),
+            inputs=inputs,
+            drill=drill,
+            started_at=utcnow(),
+            launched_by=actor,
+        )
+        session.add(run)
+        session.flush()
+        incident.playbook = playbook.name
+        append_event(
+            session,
+            incident,
+            actor=actor,
+            action="playbook.launched",
+            payload={"run": run.id, "playbook": playbook.name, "version": playbook.version, "inputs": sorted(inputs)},
+        )
+        assert run.id is not None
+        return run.id
+
+
+def start_urgent(run_id: int) -> str:
+    """Run the leading urgent steps now, in this process."""
+    return advance(run_id, only=URGENT)
+
+
+def dispatch(run_id: int, *, wait: bool = False) -> str:
+    """Hand the run to Prefect: a deployment run on a server, else a background (or, with wait, a
+    foreground) process on the embedded Prefect. Returns how it was handed over."""
+    from tocsin.flows.prefect_env import server_configured
+
+    if server_configured():
+        from tocsin.flows.prefect_env import configure
+
+        configure()
+        from prefect.deployments import run_deployment
+
+        flow_run = run_deployment(
+            DEPLOYMENT,
+            parameters={"run_id": run_id},
+            timeout=None if wait else 0,
+            as_subflow=False,
+            idempotency_key=f"run{run_id}:{utcnow().isoformat()}",
+        )
+        return f"deployment {DEPLOYMENT}, flow run {flow_run.id}"
+    if wait:
+        from tocsin.flows.playbook_flow import playbook_flow
+
+        return f"embedded Prefect: {playbook_flow(run_id)}"
+    command = [sys.executable, "-m", "tocsin", "playbook", "resume", str(run_id), "--here"]
+    log = open(os.devnull, "wb")  # noqa: SIM115 (the child keeps it)
+    subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True, env=os.environ.copy())
+    return "background process on the embedded Prefect"
+
+
+def waiting_runs(incident_id: int | None = None) -> list[int]:
+    with session_scope() as session:
+        statement = select(PlaybookRun.id).where(PlaybookRun.status == "waiting")
+        if incident_id is not None:
+            statement = statement.where(PlaybookRun.incident_id == incident_id)
+        return [i for i in session.exec(statement) if i is not None]
+
+
+def wake(incident_id: int) -> list[str]:
+    """Something a run may wait for happened on this incident (an approval, an ack, an event)."""
+    return [dispatch(run_id) for run_id in waiting_runs(incident_id)]
+
+
+def set_inputs(run_id: int, values: dict[str, Any], *, actor: str) -> int:
+    """Add or replace inputs of a run (validated against the playbook); returns the incident id."""
+    from tocsin.errors import NotFound
+    from tocsin.playbooks.schema import Playbook
+
+    with session_scope() as session:
+        run = session.get(PlaybookRun, run_id)
+        if run is None:
+            raise NotFound(f"no playbook run {run_id}")
+        known = {i.name for i in Playbook.model_validate(run.definition).inputs}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise InvalidInput(f"playbook {run.playbook} has no input(s) {', '.join(unknown)}; it takes {', '.join(sorted(known))}")
+        run.inputs = {**run.inputs, **values}
+        session.add(run)
+        append_event(session, get_incident(session, run.incident_id), actor=actor, action="playbook.inputs",
+                     payload={"run": run_id, "inputs": sorted(values)})  # fmt: skip
+        return run.incident_id

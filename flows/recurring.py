@@ -1,0 +1,32 @@
+"""Recurring jobs as Prefect flows, for a team running Prefect server and workers (prefect.yaml).
+
+On one machine, `tocsin scheduler run` (APScheduler) does the same work; run one or the other.
+"""
+
+from __future__ import annotations
+
+from tocsin.flows import prefect_env
+
+prefect_env.configure()
+
+from prefect import flow  # noqa: E402
+
+
+@flow(name="tocsin-reminders", persist_result=False)
+def send_due_reminders() -> dict[str, int]:
+    """Send every deadline reminder and overdue escalation that is due, and wake runs whose wait ended."""
+    from tocsin.flows.wake import wake_due_runs
+    from tocsin.scheduler import run_once
+
+    return {"reminders": run_once(), "runs_woken": len(wake_due_runs())}
+
+
+@flow(name="tocsin-launch", persist_result=False)
+def launch_playbook(incident_id: int, playbook: str, inputs: dict | None = None, actor: str = "prefect") -> int:
+    """Launch a playbook on an incident from Prefect (the per-playbook deployments)."""
+    from tocsin.flows.launch import launch
+    from tocsin.flows.runner import advance
+
+    run_id = launch(incident_id, playbook, inputs=inputs or {}, actor=actor)
+    advance(run_id)
+    return run_id

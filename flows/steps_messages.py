@@ -1,0 +1,187 @@
+"""Step handlers for external words: draft, await_approval, send, notice_wave, watch_sentiment.
+
+Nothing leaves Tocsin unless legal approved exactly that content: `send` and `notice_wave` go
+through the drafts service's `assert_sendable`, never around it.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from tocsin.approvals import assert_sendable, decision_of, mark_sent
+from tocsin.clocks import iso_utc
+from tocsin.dispatch import queue_to_channel, queue_to_person
+from tocsin.drafts import DraftRequest, create_draft, get_draft, submit_for_review
+from tocsin.flows.step_types import Outcome, StepContext, handles
+from tocsin.flows.steps_clock import when
+from tocsin.incidents import commander_of, people_with_role
+from tocsin.models.enums import Role
+from tocsin.obligations import obligations_of, record_event
+from tocsin.playbooks.schema import AwaitApprovalStep, DraftStep, NoticeWaveStep, SendStep, WatchSentimentStep
+from tocsin.templates.loader import load_template
+from tocsin.templates.problems import MissingInputs
+
+
+def _drafter(context: StepContext, role: Role) -> str:
+    holders = people_with_role(context.session, context.incident.id or 0, role)
+    return holders[0].handle if holders else (commander_of(context.session, context.incident.id or 0) or "playbook")
+
+
+def _recipient_locales(context: StepContext, offered: list[str]) -> list[str]:
+    """Locales of the people on the recipients list that the template offers (the incident's own first)."""
+    path = context.input("recipients")
+    wanted = {context.incident.locale}
+    if path and Path(path).exists():
+        with Path(path).open(newline="", encoding="utf-8") as handle:
+            wanted |= {(row.get("locale") or "").strip().lower() for row in csv.DictReader(handle)}
+    ordered = [context.incident.locale] + sorted(wanted - {context.incident.locale})
+    return [locale for locale in ordered if locale in offered] or [offered[0]]
+
+
+def drafts_of_step(context: StepContext, step_id: str) -> dict[str, int]:
+    from sqlmodel import select
+
+    from tocsin.models.playbook_run import PlaybookStepState
+
+    state = context.session.exec(
+        select(PlaybookStepState).where(PlaybookStepState.run_id == context.run.id, PlaybookStepState.step_id == step_id)
+    ).first()
+    return dict(state.result.get("drafts", {})) if state else {}
+
+
+@handles("draft")
+def draft(context: StepContext, step: DraftStep) -> Outcome:
+    if context.state.result.get("drafts"):
+        return Outcome.done("already drafted")
+    loaded = load_template(step.template)
+    inputs = {k: v for k, v in (context.run.inputs or {}).items() if k in loaded.manifest.variables}
+    locales = _recipient_locales(context, list(loaded.manifest.locales)) if step.audience == "individuals" else [None]
+    drafter = _drafter(context, step.drafter)
+    made: dict[str, int] = {}
+    try:
+        for locale in locales:
+            drafted = create_draft(
+                context.session, DraftRequest(context.incident.id or 0, step.template, inputs, locale), actor=drafter
+            )
+            submit_for_review(context.session, drafted.draft.id or 0, actor=drafter)
+            made[drafted.draft.locale] = drafted.draft.id or 0
+    except MissingInputs as missing:
+        context.session.rollback()
+        names = ", ".join(m.name for m in missing.missing)
+        return Outcome.waiting(
+            f"{step.template} needs input(s) {names}: give them with "
+            f"`tocsin playbook input {context.run.id} NAME=VALUE`"
+        )
+    refs = ", ".join(f"D-{i} ({locale})" for locale, i in made.items())
+    for person in people_with_role(context.session, context.incident.id or 0, Role.legal):
+        queue_to_person(
+            context.session, person, incident_id=context.incident.id, purpose="review",
+            subject=f"[{context.incident.ref}] {step.template} awaits your review: {refs}",
+            body=f"Review: tocsin draft show <id>; then tocsin approve <id> or tocsin reject <id> --comment ...\n{refs}",
+            message_id=f"review:{context.key}:{person.handle}",
+        )  # fmt: skip
+    return Outcome.done(f"{refs} in review, drafted by {drafter}", drafts=made)
+
+
+@handles("await_approval")
+def await_approval(context: StepContext, step: AwaitApprovalStep) -> Outcome:
+    drafts = drafts_of_step(context, step.draft)
+    if not drafts:
+        return Outcome.skipped(f"step {step.draft} produced no draft")
+    decisions = {locale: decision_of(context.session, draft_id) for locale, draft_id in drafts.items()}
+    if all(d.sendable for d in decisions.values()):
+        approvers = sorted({d.decided_by or "" for d in decisions.values()})
+        return Outcome.done(f"approved by {', '.join(approvers)}", approved_by=approvers)
+    due = when(context, step.due) if step.due else None
+    pending = [f"D-{d.draft_id}: {d.reason}" for d in decisions.values() if not d.sendable]
+    if due is not None and context.now >= due and not context.state.result.get("late_warned"):
+        commander = commander_of(context.session, context.incident.id or 0)
+        for person in people_with_role(context.session, context.incident.id or 0, Role.commander):
+            queue_to_person(
+                context.session, person, incident_id=context.incident.id, purpose="escalation",
+                subject=f"[{context.incident.ref}] approval of {step.draft} is late (due {iso_utc(due)})",
+                body="\n".join(pending), message_id=f"late-approval:{context.key}:{person.handle}",
+            )  # fmt: skip
+        context.state.result = {**context.state.result, "late_warned": commander}
+    wake = due if due is not None and due > context.now else None
+    return Outcome.waiting("; ".join(pending), wake_at=wake)
+
+
+@handles("send")
+def send(context: StepContext, step: SendStep) -> Outcome:
+    drafts = drafts_of_step(context, step.draft)
+    if not drafts:
+        return Outcome.skipped(f"step {step.draft} produced no draft")
+    session, incident = context.session, context.incident
+    sent: list[str] = []
+    for draft_id in drafts.values():
+        draft = get_draft(session, draft_id)
+        if draft.status == "sent":
+            sent.append(draft.ref)
+            continue
+        assert_sendable(session, draft_id)
+        message_id = f"send:{context.key}:{draft.ref}:{draft.content_sha256[:16]}"
+        if step.channel == "email":
+            address = context.input("regulator_email") or "filing@regulator.invalid"
+            queue_to_channel(session, address, incident_id=incident.id, purpose=draft.audience,
+                             subject=draft.subject, body=draft.text, message_id=message_id, kind="email")  # fmt: skip
+        else:
+            target = "#public-statement" if step.channel == "statement" else f"#inc-{incident.id}"
+            queue_to_channel(session, target, incident_id=incident.id, purpose=draft.audience,
+                             subject=draft.subject, body=draft.text, message_id=message_id)  # fmt: skip
+        mark_sent(session, draft_id, actor="playbook", reference=message_id)
+        sent.append(draft.ref)
+    discharged = record_submissions(context, step.submits, f"sent {', '.join(sent)}")
+    return Outcome.done(f"sent {', '.join(sent)} by {step.channel}", sent=sent, submitted=discharged)
+
+
+def record_submissions(context: StepContext, rules: list[str], note: str) -> list[str]:
+    """Record `submitted:<rule>` for each of `rules` the incident owes and has not submitted yet."""
+    owed = {o.rule for o in obligations_of(context.session, context.incident.id or 0) if o.submitted_at is None}
+    done = [rule for rule in rules if rule in owed]
+    for rule in done:
+        record_event(context.session, context.incident, f"submitted:{rule}", context.now, actor="playbook", note=note)
+    return done
+
+
+@handles("notice_wave")
+def notice_wave(context: StepContext, step: NoticeWaveStep) -> Outcome:
+    from tocsin.channels import email_channel
+    from tocsin.db.engine import session_scope
+    from tocsin.wave import run_wave
+
+    drafts = drafts_of_step(context, step.draft)
+    if not drafts:
+        return Outcome.skipped(f"step {step.draft} produced no draft")
+    recipients = context.input(step.recipients_input)
+    if not recipients:
+        return Outcome.waiting(
+            f"the recipients list is missing: `tocsin playbook input {context.run.id} {step.recipients_input}=FILE.csv`"
+        )
+    # The wave commits as it goes (exactly-once bookkeeping), so it runs in its own session.
+    with session_scope() as wave_session:
+        report = run_wave(wave_session, context.incident.id or 0, list(drafts.values()), Path(recipients),
+                          channel=email_channel(), actor="playbook")  # fmt: skip
+    context.session.refresh(context.incident)
+    summary: dict[str, Any] = report.counts()
+    if report.sent or report.already_sent:
+        record_event(context.session, context.incident, "consumers_notified", context.now, actor="playbook",
+                     note=f"notice wave {report.wave_id}")  # fmt: skip
+        summary["submitted"] = record_submissions(context, step.submits, f"notice wave {report.wave_id}")
+    return Outcome.done(", ".join(f"{k} {v}" for k, v in summary.items() if v), wave=summary)
+
+
+@handles("watch_sentiment")
+def watch_sentiment(context: StepContext, step: WatchSentimentStep) -> Outcome:
+    from tocsin.playbooks.schema import parse_duration
+
+    until = context.now + parse_duration(step.for_)
+    source = context.input("mentions")
+    return Outcome.done(
+        f"watching mentions{' of ' + step.brand if step.brand else ''} until {iso_utc(until)}"
+        + (f" from {source}" if source else " (feed them with `tocsin sentiment watch --incident`)"),
+        watch_until=iso_utc(until), mentions=source, brand=step.brand,
+    )  # fmt: skip
+

@@ -1,0 +1,1 @@
+"""Drafts, templates and legal approval."""

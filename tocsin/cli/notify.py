@@ -1,0 +1,190 @@
+"""The notice wave: `tocsin notify INCIDENT --draft D --recipients FILE`, and `tocsin waves INCIDENT`."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tocsin.cli.app import app
+from tocsin.cli.output import AS_OPTION, JSON_OPTION, acting_person, console, print_json
+
+if TYPE_CHECKING:
+    from tocsin.wave import WaveReport
+
+SHOWN_INVALID_ROWS = 20
+
+
+@app.command()
+def notify(
+    incident: Annotated[str, typer.Argument(help="Incident id (12 or INC-12).")],
+    drafts: Annotated[
+        list[str], typer.Option("--draft", help="Approved email draft (repeat: one per locale).", show_default=False)
+    ],
+    recipients: Annotated[
+        Path, typer.Option("--recipients", help="CSV or JSONL: email, name, locale, jurisdiction, tag values.")
+    ],
+    actor: str | None = AS_OPTION,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Send approved notice(s) to every recipient in FILE, exactly once each; rerun to resume."""
+    from tocsin.channels import describe_channel, email_channel
+    from tocsin.db.engine import session_scope
+    from tocsin.drafts import parse_draft_id
+    from tocsin.incidents import parse_incident_id
+    from tocsin.recipients import count_rows
+    from tocsin.wave import run_wave
+
+    who = acting_person(actor)
+    incident_id = parse_incident_id(incident)
+    draft_ids = [parse_draft_id(d) for d in drafts]
+    channel = email_channel()
+    total = count_rows(recipients) if recipients.is_file() else 0
+    if not json_output:
+        console.print(f"Sending to {total:,} rows of {recipients.name} through {describe_channel()}")
+    with _progress(total, enabled=not json_output) as update, session_scope() as session:
+        report = run_wave(session, incident_id, draft_ids, recipients, channel=channel, actor=who, progress=update)
+    rejected_file = _write_invalid_rows(report) if report.invalid_rows else None
+    if json_output:
+        print_json(
+            {
+                "wave": report.wave_id,
+                "incident": f"INC-{report.incident_id}",
+                "channel": report.channel,
+                **report.counts(),
+                "invalid_rows": [{"line": r.line, "reason": r.reason} for r in report.invalid_rows],
+                "failures": dict(report.failures.most_common(10)),
+            }
+        )
+    else:
+        _print_summary(report, rejected_file)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[WaveReport], None] | None]:
+    """A Rich progress bar on stderr (rows/s, ETA, running counts); yields the wave's progress callback."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} rows/s"),
+        TimeRemainingColumn(),
+        TextColumn("sent {task.fields[sent]}  suppressed {task.fields[suppressed]}"),
+        TextColumn("invalid {task.fields[invalid]}  failed {task.fields[failed]}"),
+    )
+    with Progress(*columns, console=Console(stderr=True), refresh_per_second=4) as progress:
+        task = progress.add_task("wave", total=total or None, rate="-", sent=0, suppressed=0, invalid=0, failed=0)
+
+        def update(report: WaveReport) -> None:
+            speed = progress.tasks[task].speed
+            progress.update(
+                task,
+                completed=report.rows,
+                rate=f"{speed:,.0f}" if speed else "-",
+                sent=f"{report.sent + report.already_sent:,}",
+                suppressed=f"{report.suppressed:,}",
+                invalid=f"{report.invalid:,}",
+                failed=f"{report.failed:,}",
+            )
+
+        yield update
+
+
+def _write_invalid_rows(report: WaveReport) -> Path:
+    """Line numbers and reasons only (no personal data), next to the other reports."""
+    from tocsin.config import get_settings
+
+    folder = get_settings().reports_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"wave-{report.wave_id}-invalid-rows.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["line", "reason"])
+        writer.writerows((row.line, row.reason) for row in report.invalid_rows)
+    return path
+
+
+def _print_summary(report: WaveReport, rejected_file: Path | None) -> None:
+    from rich.table import Table
+
+    table = Table("Outcome", "Recipients", title=f"Wave {report.wave_id} for INC-{report.incident_id}")
+    table.add_row("sent now", f"{report.sent:,}")
+    table.add_row("already sent (earlier run)", f"{report.already_sent:,}")
+    table.add_row("suppressed (skipped)", f"{report.suppressed:,}")
+    table.add_row("invalid rows (skipped)", f"{report.invalid:,}")
+    table.add_row("failed", f"{report.failed:,}")
+    console.print(table)
+    if report.resent_in_doubt:
+        console.print(
+            f"[yellow]{report.resent_in_doubt:,} were in flight when an earlier run stopped and were sent again; "
+            "if the provider had already taken them, those recipients get a second copy.[/]"
+        )
+    for row in report.invalid_rows[:SHOWN_INVALID_ROWS]:
+        console.print(f"  line {row.line}: {row.reason}")
+    if rejected_file is not None:
+        more = len(report.invalid_rows) - SHOWN_INVALID_ROWS
+        console.print(f"  {'… ' + str(more) + ' more; ' if more > 0 else ''}all invalid rows: {rejected_file}")
+    for error, count in report.failures.most_common(5):
+        console.print(f"  [red]failed ×{count:,}[/]: {error}")
+    if report.failed:
+        console.print("Run the same command again to retry the failed recipients (sent ones are skipped).")
+
+
+@app.command()
+def waves(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """The notice waves of an incident and where their deliveries stand."""
+    from rich.table import Table
+
+    from tocsin.clocks import iso_utc
+    from tocsin.db.engine import session_scope
+    from tocsin.incidents import get_incident, parse_incident_id
+    from tocsin.wave import delivery_status_counts, wave_status
+
+    incident_id = parse_incident_id(incident)
+    with session_scope() as session:
+        get_incident(session, incident_id)
+        rows = [
+            {
+                "wave": w.id,
+                "drafts": w.draft_ids,
+                "status": w.status,
+                "channel": w.channel,
+                "started_by": w.started_by,
+                "started_at": iso_utc(w.started_at),
+                "finished_at": iso_utc(w.finished_at) if w.finished_at else None,
+                "counts": w.counts,
+                "purged": w.purged_at is not None,
+            }
+            for w in wave_status(session, incident_id)
+        ]
+        statuses = delivery_status_counts(session, incident_id)
+    if json_output:
+        print_json({"waves": rows, "deliveries": statuses})
+        return
+    table = Table("Wave", "Drafts", "Status", "Started", "Sent", "Suppressed", "Invalid", "Failed")
+    for row in rows:
+        counts = row["counts"]
+        table.add_row(
+            str(row["wave"]),
+            ", ".join(f"D-{d}" for d in row["drafts"]),
+            row["status"] + (" (purged)" if row["purged"] else ""),
+            row["started_at"],
+            *(f"{counts.get(k, 0):,}" for k in ("sent", "suppressed", "invalid", "failed")),
+        )
+    console.print(table)
+    for draft, by_status in statuses.items():
+        console.print(f"D-{draft}: " + ", ".join(f"{s} {n:,}" for s, n in sorted(by_status.items())))

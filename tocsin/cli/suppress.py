@@ -1,0 +1,136 @@
+"""Delivery bookkeeping: `tocsin webhook sendgrid FILE`, `tocsin suppress add|list`, `tocsin purge`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tocsin.cli.app import app
+from tocsin.cli.output import AS_OPTION, JSON_OPTION, acting_person, console, print_json
+
+webhook_app = typer.Typer(help="Ingest saved provider webhook bodies.", no_args_is_help=True)
+suppress_app = typer.Typer(
+    help="Addresses Tocsin must never email (opt-out, bounce, unsubscribe).", no_args_is_help=True
+)
+app.add_typer(webhook_app, name="webhook")
+app.add_typer(suppress_app, name="suppress")
+
+
+@webhook_app.command("sendgrid")
+def webhook_sendgrid(
+    body_file: Annotated[Path, typer.Argument(help="A saved SendGrid Event Webhook body (JSON array).")],
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Apply SendGrid delivery events: delivery statuses, and bounces/unsubscribes to the suppression list."""
+    from tocsin.db.engine import session_scope
+    from tocsin.deliveries import ingest_sendgrid_events
+    from tocsin.errors import InvalidInput
+
+    if not body_file.is_file():
+        raise InvalidInput("file not found", where=str(body_file))
+    with session_scope() as session:
+        summary = ingest_sendgrid_events(session, body_file.read_bytes(), {})
+    data = summary.as_dict()
+    if json_output:
+        print_json(data)
+        return
+    console.print(
+        f"{data['events']} events: {data['matched']} matched Tocsin deliveries ({data['updated']} status changes, "
+        f"{data['settled']} in-doubt sends confirmed), {data['unmatched']} unknown; "
+        f"{data['suppressed']} addresses newly suppressed"
+    )
+
+
+@suppress_app.command("add")
+def suppress_add(
+    email: Annotated[str, typer.Argument(help="The address never to email.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="opt-out, bounce, unsubscribe, spamreport, dropped or manual.")
+    ] = "opt-out",
+    note: Annotated[str | None, typer.Option("--note", help="Why, in words (e.g. 'asked by phone').")] = None,
+    actor: str | None = AS_OPTION,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Add an address to the suppression list (notice waves skip and count it)."""
+    from tocsin.db.engine import session_scope
+    from tocsin.deliveries import add_suppression
+
+    who = acting_person(actor)
+    with session_scope() as session:
+        record, created = add_suppression(session, email, reason=reason.strip().lower(), actor=who, note=note)
+        data = {"email": record.email, "reason": record.reason, "created": created, "since": record.created_at}
+    if json_output:
+        print_json(data)
+    elif created:
+        console.print(f"{data['email']} suppressed ({data['reason']}).")
+    else:
+        console.print(f"{data['email']} was already suppressed ({data['reason']}).")
+
+
+@suppress_app.command("list")
+def suppress_list(
+    reason: Annotated[str | None, typer.Option("--reason", help="Only this reason.")] = None,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """The suppression list, oldest first."""
+    from rich.table import Table
+
+    from tocsin.clocks import iso_utc
+    from tocsin.db.engine import session_scope
+    from tocsin.deliveries import list_suppressions
+
+    with session_scope() as session:
+        rows = [
+            {
+                "email": s.email,
+                "reason": s.reason,
+                "source": s.source,
+                "note": s.note,
+                "by": s.created_by,
+                "at": iso_utc(s.created_at),
+            }
+            for s in list_suppressions(session, reason=reason)
+        ]
+    if json_output:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No suppressed addresses.")
+        return
+    table = Table("Email", "Reason", "Source", "Since (UTC)", "Note")
+    for row in rows:
+        table.add_row(row["email"], row["reason"], row["source"], row["at"], row["note"] or "")
+    console.print(table)
+
+
+@app.command()
+def purge(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be removed.")] = False,
+    actor: str | None = AS_OPTION,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Remove notice recipients' personal data older than recipient_retention_days (counts are kept)."""
+    from tocsin.clocks import utcnow
+    from tocsin.config import get_settings
+    from tocsin.db.engine import session_scope
+    from tocsin.purge import purge_recipient_data
+
+    who = acting_person(actor)
+    days = get_settings().recipient_retention_days
+    with session_scope() as session:
+        purged = purge_recipient_data(session, now=utcnow(), retention_days=days, actor=who, dry_run=dry_run)
+    data = {
+        "retention_days": days,
+        "dry_run": dry_run,
+        "waves": [{"wave": p.wave_id, "incident": f"INC-{p.incident_id}", "rows": p.rows} for p in purged],
+        "rows": sum(p.rows for p in purged),
+    }
+    if json_output:
+        print_json(data)
+        return
+    verb = "would remove" if dry_run else "removed"
+    console.print(f"Retention {days} days: {verb} the recipient data of {len(purged)} wave(s), {data['rows']:,} rows.")
+    for item in data["waves"]:
+        console.print(f"  wave {item['wave']} ({item['incident']}): {item['rows']:,} rows")

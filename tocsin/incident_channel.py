@@ -1,0 +1,81 @@
+"""The incident's chat channel: a Slack channel `inc-<id>-<slug>` when Slack is configured, otherwise the
+same channel captured in the outbox. Opening is idempotent: the name is derived from the incident."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from tocsin.audit import append_event
+from tocsin.config import get_settings
+from tocsin.dispatch import queue_to_channel
+from tocsin.incidents import commander_of, people_with_role
+from tocsin.models import Incident, Person
+from tocsin.models.enums import Role
+
+
+@dataclass(frozen=True)
+class OpenedChannel:
+    name: str
+    channel_id: str
+    members: list[str]
+    created: bool
+    via: str
+
+
+def brief_text(incident: Incident, commander: str | None) -> str:
+    return (
+        f"{incident.severity} {incident.kind}: {incident.title}\n"
+        f"Status: {incident.status}. Commander: {commander or 'unassigned'}.\n"
+        f"Aware since {incident.aware_at.isoformat()}. Run `tocsin clock {incident.id}` for every deadline."
+    )
+
+
+def open_incident_channel(session: Session, incident: Incident, roles: list[Role], *, key: str) -> OpenedChannel:
+    from tocsin.notifications.slack import incident_channel_name
+
+    assert incident.id is not None
+    members: dict[str, Person] = {}
+    for role in roles:
+        for person in people_with_role(session, incident.id, role):
+            members.setdefault(person.handle, person)
+    commander = commander_of(session, incident.id)
+    settings = get_settings()
+    brief = brief_text(incident, commander)
+    if settings.slack_token is not None:
+        opened = _open_on_slack(incident, list(members.values()), brief, commander)
+    else:
+        name = incident_channel_name(str(incident.id), incident.title)
+        queue_to_channel(
+            session, f"#{name}", incident_id=incident.id, purpose="brief",
+            subject=f"Incident channel for {incident.ref} (members: {', '.join(sorted(members)) or 'none'})",
+            body=brief, message_id=f"brief:{key}",
+        )  # fmt: skip
+        opened = OpenedChannel(name=name, channel_id=f"#{name}", members=sorted(members), created=True, via="outbox")
+    append_event(
+        session, incident, actor="playbook", action="channel.opened",
+        payload={"channel": opened.name, "members": opened.members, "via": opened.via, "created": opened.created},
+    )  # fmt: skip
+    return opened
+
+
+def _open_on_slack(incident: Incident, people: list[Person], brief: str, commander: str | None) -> OpenedChannel:
+    from tocsin.notifications.slack import SlackChannel
+    from tocsin.notifications.slack_blocks import incident_brief
+
+    settings = get_settings()
+    assert settings.slack_token is not None
+    from slack_sdk import WebClient
+
+    slack = SlackChannel(settings.slack_token.get_secret_value(), base_url=settings.slack_base_url or WebClient.BASE_URL)
+    channel = slack.open_incident_channel(str(incident.id), incident.title)
+    user_ids = [p.slack_user_id or slack.lookup_user_id(p.email or "") for p in people if p.slack_user_id or p.email]
+    slack.invite(channel.id, [u for u in user_ids if u])
+    message = incident_brief(
+        incident_id=incident.ref, title=incident.title, severity=incident.severity, status=incident.status,
+        summary=brief, declared_at=incident.declared_at, commander=commander,
+    )  # fmt: skip
+    posted = slack.post(channel.id, message.text, message.blocks)
+    slack.pin(channel.id, posted.ts)
+    return OpenedChannel(channel.name, channel.id, sorted(p.handle for p in people), channel.created, "slack")

@@ -1,0 +1,351 @@
+"""The notice wave: one approved message to every recipient of a file, exactly once per draft.
+
+Flow, per chunk of rows (streamed; memory stays flat for a million recipients):
+1. invalid rows are reported with their line numbers; suppressed addresses are counted and skipped;
+   rows already accepted by an earlier run are skipped; a second row for the same (draft, address) is
+   reported as a duplicate;
+2. the chunk's delivery rows are written `queued` and committed BEFORE the chunk goes to the provider;
+3. the send runs in a worker thread (a few chunks in flight), and as soon as the provider answers, the
+   rows are marked `accepted` (with provider id and attempts) or `failed`, in the next commit.
+
+A rerun after a crash sends only rows not accepted. Residual risk (no idempotency key at SendGrid): a
+chunk the provider accepted in the instant before a crash, before it was marked, is sent again on the
+rerun; the report counts such rows as `resent_in_doubt` and the Event Webhook shows any duplicate.
+The service commits as it goes (per chunk), so it takes a session it may commit, not a session_scope.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from tocsin.audit import append_event
+from tocsin.clocks import utcnow
+from tocsin.errors import InvalidInput
+from tocsin.incidents import get_incident
+from tocsin.models.delivery import NoticeWave
+from tocsin.notifications.base import Channel
+from tocsin.notifications.message import EmailMessage, SendResult
+from tocsin.recipients import InvalidRow, Row, read_recipients
+from tocsin.wave_drafts import ContentSource, sendable_content
+from tocsin.wave_plan import (
+    DraftChooser,
+    PlannedDelivery,
+    WaveDraft,
+    chunked,
+    custom_args_for,
+    email_for,
+    plan_recipient,
+    wave_draft,
+)
+from tocsin.wave_store import (
+    SENT_STATUSES,
+    existing_deliveries,
+    incident_wave_lock,
+    insert_queued,
+    mark_results,
+    requeue,
+    suppressed_among,
+)
+
+CHUNK_SIZE = 1000  # one SendGrid request (1,000 personalizations)
+IN_FLIGHT = 2
+
+
+@dataclass
+class WaveReport:
+    wave_id: int
+    incident_id: int
+    channel: str
+    rows: int = 0
+    sent: int = 0
+    already_sent: int = 0
+    suppressed: int = 0
+    invalid: int = 0
+    failed: int = 0
+    resent_in_doubt: int = 0
+    invalid_rows: list[InvalidRow] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": self.rows,
+            "sent": self.sent,
+            "already_sent": self.already_sent,
+            "suppressed": self.suppressed,
+            "invalid": self.invalid,
+            "failed": self.failed,
+            "resent_in_doubt": self.resent_in_doubt,
+        }
+
+
+Progress = Callable[[WaveReport], None]
+
+
+def load_drafts(
+    session: Session, incident_id: int, draft_ids: Sequence[int], content: ContentSource
+) -> list[WaveDraft]:
+    if not draft_ids:
+        raise InvalidInput("give at least one --draft")
+    return [wave_draft(d, content(session, d, incident_id)) for d in dict.fromkeys(draft_ids)]
+
+
+def _refuse_purged(session: Session, incident_id: int, draft_ids: Sequence[int]) -> None:
+    purged = session.exec(
+        select(NoticeWave).where(NoticeWave.incident_id == incident_id, col(NoticeWave.purged_at).is_not(None))
+    ).all()
+    for wave in purged:
+        overlap = sorted(set(wave.draft_ids) & set(draft_ids))
+        if overlap:
+            raise InvalidInput(
+                f"the recipient data of draft(s) {overlap} was purged (wave {wave.id}); who already got it "
+                "is no longer known, so it cannot be sent again"
+            )
+
+
+class _WaveRun:
+    def __init__(
+        self, session: Session, wave: NoticeWave, drafts: list[WaveDraft], chooser: DraftChooser, channel: Channel
+    ) -> None:
+        self.session = session
+        self.wave = wave
+        self.wave_id = wave.id or 0
+        self.drafts = {d.draft_id: d for d in drafts}
+        self.chooser = chooser
+        self.channel = channel
+        self.custom_args = {d.draft_id: custom_args_for(d, f"INC-{wave.incident_id}") for d in drafts}
+        self.report = WaveReport(self.wave_id, wave.incident_id, channel.name)
+
+    def prepare(self, chunk: list[Row]) -> list[EmailMessage]:
+        """Classify a chunk of rows and write its delivery rows (not committed here)."""
+        report = self.report
+        report.rows += len(chunk)
+        planned: dict[tuple[int, str], PlannedDelivery] = {}
+        for row in chunk:
+            if isinstance(row, InvalidRow):
+                self._invalid(row.line, row.reason)
+                continue
+            plan = plan_recipient(row, self.chooser)
+            if isinstance(plan, str):
+                self._invalid(row.line, plan)
+                continue
+            key = (plan.draft_id, plan.email)
+            if key in planned:
+                self._invalid(plan.line, f"duplicate of line {planned[key].line} (same address and draft)")
+                continue
+            planned[key] = plan
+        if not planned:
+            return []
+        emails = sorted({email for _, email in planned})
+        suppressed = suppressed_among(self.session, emails)
+        existing = existing_deliveries(self.session, self.drafts, emails)
+        now = utcnow()
+        new_rows: list[tuple[object, ...]] = []
+        reused_rows: list[dict[str, object]] = []
+        messages: list[EmailMessage] = []
+        for key, plan in planned.items():
+            if plan.email in suppressed:
+                report.suppressed += 1
+                continue
+            found = existing.get(key)
+            if found is not None and found.wave_id == self.wave_id:
+                self._invalid(plan.line, "duplicate of an earlier row (same address and draft)")
+                continue
+            if found is not None and found.status in SENT_STATUSES:
+                report.already_sent += 1
+                continue
+            if found is None:
+                new_rows.append(
+                    (
+                        self.wave.incident_id,
+                        self.wave_id,
+                        plan.draft_id,
+                        plan.email,
+                        plan.name,
+                        plan.jurisdiction,
+                        plan.substitutions,
+                        plan.message_id,
+                    )
+                )
+            else:
+                report.resent_in_doubt += found.status == "queued"
+                reused_rows.append(
+                    {
+                        "key": found.message_id,
+                        "wave": self.wave_id,
+                        "new_name": plan.name,
+                        "new_jurisdiction": plan.jurisdiction,
+                        "new_substitutions": plan.substitutions,
+                    }
+                )
+            messages.append(
+                email_for(
+                    self.drafts[plan.draft_id],
+                    message_id=found.message_id if found is not None else plan.message_id,
+                    email=plan.email,
+                    name=plan.name,
+                    substitutions=plan.substitutions,
+                    custom_args=self.custom_args[plan.draft_id],
+                )
+            )
+        insert_queued(self.session, new_rows, now)
+        requeue(self.session, reused_rows)
+        return messages
+
+    def _invalid(self, line: int, reason: str) -> None:
+        self.report.invalid += 1
+        self.report.invalid_rows.append(InvalidRow(line, reason))
+
+    def record(self, results: list[SendResult]) -> None:
+        accepted, failed = mark_results(self.session, results, utcnow())
+        self.report.sent += accepted
+        self.report.failed += failed
+        self.report.failures.update(r.error or "refused" for r in results if not r.accepted)
+
+    def send_all(self, rows: Iterator[Row], chunk_size: int, in_flight: int, progress: Progress | None) -> None:
+        pending: deque[Future[list[SendResult]]] = deque()
+        with ThreadPoolExecutor(max(1, in_flight), thread_name_prefix="wave") as pool:
+            try:
+                for chunk in chunked(rows, chunk_size):
+                    _sqlite_commit_without_fsync(self.session)
+                    messages = self.prepare(chunk)
+                    self._harvest(pending, wait_for=max(0, len(pending) + 1 - in_flight) if messages else 0)
+                    self.session.commit()  # queued rows are durable before their request leaves
+                    if messages:
+                        pending.append(pool.submit(self.channel.send, messages))
+                    if progress is not None:
+                        progress(self.report)
+                while pending:
+                    _sqlite_commit_without_fsync(self.session)
+                    self._harvest(pending, wait_for=1)
+                    self.session.commit()
+                    if progress is not None:
+                        progress(self.report)
+            finally:
+                for future in pending:
+                    future.cancel()
+
+    def _harvest(self, pending: deque[Future[list[SendResult]]], wait_for: int) -> None:
+        """Record every finished send; block on the oldest ones until `wait_for` of them finished."""
+        while pending and (wait_for > 0 or pending[0].done()):
+            self.record(pending.popleft().result())
+            wait_for -= 1
+
+
+def run_wave(
+    session: Session,
+    incident_id: int,
+    draft_ids: Sequence[int],
+    source: str | Path,
+    *,
+    channel: Channel,
+    actor: str,
+    content: ContentSource = sendable_content,
+    chunk_size: int = CHUNK_SIZE,
+    in_flight: int = IN_FLIGHT,
+    progress: Progress | None = None,
+) -> WaveReport:
+    """Send the approved draft(s) to every recipient of `source`; returns the run's report."""
+    incident = get_incident(session, incident_id)
+    drafts = load_drafts(session, incident_id, draft_ids, content)
+    chooser = DraftChooser(drafts, incident.locale)
+    _refuse_purged(session, incident_id, [d.draft_id for d in drafts])
+    rows = read_recipients(source)
+    first = next(rows, None)  # a file-level problem (no email column) stops here, before anything is written
+    session.rollback()
+    with incident_wave_lock(session.get_bind(), incident_id):  # type: ignore[arg-type]
+        incident = get_incident(session, incident_id)
+        wave = NoticeWave(
+            incident_id=incident_id,
+            draft_ids=[d.draft_id for d in drafts],
+            content_sha256={str(d.draft_id): d.content.content_sha256 for d in drafts},
+            channel=channel.name,
+            source_name=Path(source).name[:300],
+            started_by=actor,
+            started_at=utcnow(),
+        )
+        session.add(wave)
+        session.flush()
+        append_event(
+            session,
+            incident,
+            actor=actor,
+            action="notice.wave_started",
+            payload={
+                "wave": wave.id,
+                "drafts": wave.draft_ids,
+                "content_sha256": wave.content_sha256,
+                "channel": channel.name,
+            },
+        )
+        session.commit()
+        run = _WaveRun(session, wave, drafts, chooser, channel)
+        all_rows = _prepend(first, rows)
+        try:
+            run.send_all(all_rows, chunk_size, in_flight, progress)
+        except BaseException:
+            session.rollback()
+            _finish(session, run.report, actor, status="failed")
+            raise
+        _finish(session, run.report, actor, status="finished")
+        return run.report
+
+
+def _sqlite_commit_without_fsync(session: Session, relaxed: bool = True) -> None:
+    """SQLite (WAL) with synchronous=NORMAL for the wave's own transactions: a commit survives the process
+    being killed (all the exactly-once bookkeeping needs) without waiting for an fsync each time; a power
+    cut may lose the last commits, whose rows are then sent again. Set per transaction because the pool
+    may hand out another connection after each commit."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA synchronous={'NORMAL' if relaxed else 'FULL'}")
+
+
+def _prepend(first: Row | None, rest: Iterator[Row]) -> Iterator[Row]:
+    if first is not None:
+        yield first
+    yield from rest
+
+
+def _finish(session: Session, report: WaveReport, actor: str, *, status: str) -> None:
+    _sqlite_commit_without_fsync(session, relaxed=False)
+    wave = session.get(NoticeWave, report.wave_id)
+    assert wave is not None
+    wave.status, wave.finished_at, wave.counts = status, utcnow(), report.counts()
+    session.add(wave)
+    append_event(
+        session,
+        get_incident(session, report.incident_id),
+        actor=actor,
+        action="notice.wave_finished" if status == "finished" else "notice.wave_failed",
+        payload={"wave": report.wave_id, "channel": report.channel, **report.counts()},
+    )
+    session.commit()
+
+
+def wave_status(session: Session, incident_id: int) -> list[NoticeWave]:
+    statement = select(NoticeWave).where(NoticeWave.incident_id == incident_id).order_by(col(NoticeWave.id))
+    return list(session.exec(statement))
+
+
+def delivery_status_counts(session: Session, incident_id: int) -> dict[int, dict[str, int]]:
+    """draft id -> status -> number of delivery rows (one grouped query)."""
+    from sqlalchemy import func
+    from sqlalchemy import select as core_select
+
+    from tocsin.wave_store import DELIVERIES
+
+    statement = (
+        core_select(DELIVERIES.c.draft_id, DELIVERIES.c.status, func.count())
+        .where(DELIVERIES.c.incident_id == incident_id)
+        .group_by(DELIVERIES.c.draft_id, DELIVERIES.c.status)
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for draft_id, status, count in session.execute(statement):
+        counts.setdefault(int(draft_id), {})[str(status)] = int(count)
+    return counts

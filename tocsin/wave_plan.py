@@ -1,0 +1,168 @@
+"""Planning a notice wave (pure): which approved draft each recipient gets, its substitution values, the
+message id, and the email itself.
+
+The approved draft's subject, text and html go out byte for byte; the only per-recipient differences are
+substitution tags written literally in the approved content (`-name-`, `-first_name-`), filled from the
+recipient's own row. A tag is a `-word-` that stands alone (not inside a hyphenated word such as
+"well-known-fact"). A row without a value for a tag its draft uses is invalid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from tocsin.errors import InvalidInput
+from tocsin.notifications.message import EmailMessage
+from tocsin.recipients import Recipient
+
+TAG = re.compile(r"(?<![\w-])-([A-Za-z][A-Za-z0-9_]*)-(?![\w-])")
+MAX_TAG_VALUE = 200
+_UNSAFE_VALUE = re.compile(r"[<>\x00-\x1f\x7f]")
+T = TypeVar("T")
+WAVE_ARG = "tocsin_wave_draft"  # custom arg naming the draft, echoed in every SendGrid event
+
+
+@dataclass(frozen=True, slots=True)
+class SendableContent:
+    """What legal approved, exactly as it will be sent (see `wave_drafts.sendable_content`)."""
+
+    subject: str
+    text: str
+    html: str | None
+    locale: str
+    content_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class WaveDraft:
+    draft_id: int
+    content: SendableContent
+    tags: tuple[str, ...]  # literal tags found in the content, e.g. ("-first_name-", "-name-")
+
+    @property
+    def locale(self) -> str:
+        return self.content.locale
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedDelivery:
+    """One recipient's message, before it is written as a delivery row."""
+
+    line: int
+    draft_id: int
+    email: str
+    name: str | None
+    jurisdiction: str | None
+    substitutions: dict[str, str]
+    message_id: str
+
+
+def content_tags(*parts: str | None) -> tuple[str, ...]:
+    found = {match.group(0) for part in parts if part for match in TAG.finditer(part)}
+    return tuple(sorted(found))
+
+
+def wave_draft(draft_id: int, content: SendableContent) -> WaveDraft:
+    return WaveDraft(draft_id, content, content_tags(content.subject, content.text, content.html))
+
+
+def primary_language(locale: str) -> str:
+    return locale.split("-", 1)[0]
+
+
+class DraftChooser:
+    """Picks each recipient's draft: their locale, else its language, else the incident's default locale."""
+
+    def __init__(self, drafts: Sequence[WaveDraft], default_locale: str) -> None:
+        self.by_locale: dict[str, WaveDraft] = {}
+        for draft in drafts:
+            locale = draft.locale.strip().lower().replace("_", "-")
+            if locale in self.by_locale:
+                other = self.by_locale[locale].draft_id
+                raise InvalidInput(f"drafts {other} and {draft.draft_id} are both in locale {locale!r}; give one")
+            self.by_locale[locale] = draft
+        self.default_locale = default_locale.strip().lower().replace("_", "-")
+        self._by_language: dict[str, WaveDraft] = {}
+        for locale, draft in sorted(self.by_locale.items()):
+            self._by_language.setdefault(primary_language(locale), draft)
+
+    def choose(self, locale: str | None) -> WaveDraft | None:
+        if locale:
+            found = self.by_locale.get(locale) or self._by_language.get(primary_language(locale))
+            if found is not None:
+                return found
+        return self.by_locale.get(self.default_locale) or self._by_language.get(primary_language(self.default_locale))
+
+
+def message_id(draft_id: int, email: str) -> str:
+    """Deterministic per (draft, recipient): a re-send carries the same id; the address is not readable in it."""
+    digest = hashlib.sha256(f"{draft_id}\x00{email}".encode()).hexdigest()[:24]
+    return f"notice-{draft_id}-{digest}"
+
+
+def substitutions_for(draft: WaveDraft, fields: Mapping[str, str]) -> dict[str, str] | str:
+    """Tag -> value for this recipient, or why the row cannot be sent."""
+    values: dict[str, str] = {}
+    for tag in draft.tags:
+        value = fields.get(tag[1:-1].lower())
+        if not value:
+            return f"no value for {tag} (used by draft {draft.draft_id})"
+        if len(value) > MAX_TAG_VALUE or _UNSAFE_VALUE.search(value):
+            return f"value for {tag} is over {MAX_TAG_VALUE} characters or contains <, > or control characters"
+        values[tag] = value
+    return values
+
+
+def plan_recipient(recipient: Recipient, chooser: DraftChooser) -> PlannedDelivery | str:
+    """The planned delivery for a valid row, or why it cannot be sent."""
+    draft = chooser.choose(recipient.locale)
+    if draft is None:
+        wanted = recipient.locale or chooser.default_locale
+        return f"no draft in locale {wanted!r} nor in the incident's locale {chooser.default_locale!r}"
+    values = substitutions_for(draft, recipient.fields)
+    if isinstance(values, str):
+        return values
+    return PlannedDelivery(
+        line=recipient.line,
+        draft_id=draft.draft_id,
+        email=recipient.email,
+        name=recipient.name,
+        jurisdiction=recipient.jurisdiction,
+        substitutions=values,
+        message_id=message_id(draft.draft_id, recipient.email),
+    )
+
+
+def email_for(
+    draft: WaveDraft,
+    *,
+    message_id: str,
+    email: str,
+    name: str | None,
+    substitutions: Mapping[str, str],
+    custom_args: Mapping[str, str],
+) -> EmailMessage:
+    content = draft.content
+    return EmailMessage(
+        message_id, email, content.subject, content.text, content.html, name, custom_args, {}, substitutions
+    )
+
+
+def custom_args_for(draft: WaveDraft, incident_ref: str) -> dict[str, str]:
+    """Echoed in every SendGrid event: which incident and draft (shared by all of the draft's messages)."""
+    return {"incident": incident_ref, WAVE_ARG: str(draft.draft_id)}
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
