@@ -1,7 +1,7 @@
 """A notice wave of N recipients, from CSV to delivery rows, against the SendGrid fake on loopback.
 
     .venv/bin/python bench/wave_bench.py [--recipients 1000000] [--runs 3] [--db sqlite,postgres]
-                                         [--in-flight 3] [--chunk 1000]
+                                         [--in-flight 2] [--chunk 1000]
 
 For each database it prints the median over `--runs` of:
 * wave  - `tocsin.wave.run_wave`: stream the CSV, plan each recipient, write the delivery rows (`queued`),
@@ -166,7 +166,7 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--db", default="sqlite,postgres")
-    parser.add_argument("--in-flight", type=int, default=3)
+    parser.add_argument("--in-flight", type=int, default=2)
     parser.add_argument("--chunk", type=int, default=1000)
     args = parser.parse_args()
 

@@ -54,6 +54,7 @@ class CalendarBook:
     def __init__(self, specs: Mapping[str, CalendarSpec]) -> None:
         self.specs = dict(specs)
         self._years: dict[tuple[str, int], frozenset[date]] = {}
+        self._counted: dict[tuple[str, date, int], tuple[date, tuple[date, ...]]] = {}
 
     def spec(self, name: str) -> CalendarSpec:
         found = self.specs.get(name)
@@ -82,15 +83,19 @@ class CalendarBook:
             return day.strftime("%A")
         return f"holiday ({name})"
 
-    def add_business_days(self, name: str, start: date, count: int) -> tuple[date, list[date]]:
-        """The `count`-th business day after `start` (start itself never counts) and the days counted."""
-        counted: list[date] = []
-        day = start
-        while len(counted) < count:
-            day += timedelta(days=1)
-            if self.is_business_day(name, day):
-                counted.append(day)
-        return day, counted
+    def add_business_days(self, name: str, start: date, count: int) -> tuple[date, tuple[date, ...]]:
+        """The `count`-th business day after `start` (start itself never counts) and the days counted.
+        Memoised: many incidents of a batch start on the same local day."""
+        found = self._counted.get((name, start, count))
+        if found is None:
+            counted: list[date] = []
+            day = start
+            while len(counted) < count:
+                day += timedelta(days=1)
+                if self.is_business_day(name, day):
+                    counted.append(day)
+            found = self._counted[(name, start, count)] = (day, tuple(counted))
+        return found
 
     def next_business_day(self, name: str | None, after: date) -> date:
         day = after + timedelta(days=1)

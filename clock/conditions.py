@@ -260,10 +260,11 @@ def _compile_check(check: Check) -> Test:
     if check.op == "absent":
         return lambda ctx: FALSE if name in store(ctx) else TRUE
     compare, map_key = _comparer(check.op, check.value), check.map_key
+    default = check.default if check.sum_fallback is None else _MISSING  # the usual stand-in for a missing key
 
     def test(ctx: Context) -> int:
-        value = store(ctx).get(name, _MISSING)
-        if value is _MISSING:  # the slow path: fallback sum or default
+        value = store(ctx).get(name, default)
+        if value is _MISSING:  # the slow path: fallback sum
             value = slow(ctx)
             if value is _MISSING:
                 return absent

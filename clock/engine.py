@@ -2,30 +2,29 @@
 
 Pure: rules come compiled from `load_rules()` (cached) and the input is a validated
 `IncidentInput`; nothing here reads files, the network or the system clock.
+Not-triggered reasons and explanations are kept as the functions that write them and
+rendered only when read (`to_dict()`): a batch of 10,000 incidents mostly needs the dates.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import partial
 from typing import Any
 
 from tocsin.clock import periods
 from tocsin.clock.conditions import FALSE, Context
 from tocsin.clock.inputs import IncidentInput, parse_input
+from tocsin.clock.plan import display_order, follows_reason, plan_for
 from tocsin.clock.recipients import recipients
 from tocsin.clock.results import NotTriggered, Obligation, ObligationReport
 from tocsin.clock.rules_loader import CompiledRule, RuleBook, Timing, load_rules
 from tocsin.clock.timing import Computed, compute
 
-_OUTPUT_KIND = {
-    "no_fixed_deadline": "no_fixed_deadline",
-    "on_request": "on_request",
-    "retention": "retention",
-}
+Reason = str | Callable[[], str]
 
 
 @dataclass(slots=True)
@@ -36,8 +35,7 @@ class _Run:
     incident: IncidentInput
     ctx: Context
     owed: dict[str, list[Obligation]]
-    reasons: dict[str, str]
-    include_proposed: bool
+    quiet: dict[str, NotTriggered]
 
 
 def compute_obligations(
@@ -65,24 +63,18 @@ def evaluate(incident: IncidentInput, book: RuleBook | None = None, now: datetim
     """The obligation report of an already validated incident."""
     book = book or load_rules()
     ctx = Context(incident.entity, incident.facts, incident.events, incident.options, incident.processor)
-    include_proposed = incident.options.get("include_proposed") is True
-    plan = _plan(book, frozenset(incident.events), include_proposed)
-    run = _Run(book, incident, ctx, {}, {}, include_proposed)
-    for rule in plan.candidates:
-        outcome = _evaluate_rule(rule, run)
-        if isinstance(outcome, str):
-            run.reasons[rule.id] = outcome
-        else:
-            run.owed[rule.id] = outcome
-    scope = incident.regimes_in_scope_only
+    plan = plan_for(book, frozenset(incident.events), incident.options.get("include_proposed") is True)
+    run = _Run(book, incident, ctx, {}, {})
     obligations: list[Obligation] = []
     slots = list(plan.slots)  # dormant rules are already answered; candidates fill their slot
-    for position, rule in zip(plan.positions, plan.candidates, strict=True):
-        owed = run.owed.get(rule.id)
-        if owed is None:
-            slots[position] = NotTriggered(rule.id, run.reasons[rule.id])
+    for position, rule in zip(plan.positions, plan.candidates, strict=True):  # parents first
+        outcome = _evaluate_rule(rule, run)
+        if type(outcome) is list:
+            run.owed[rule.id] = outcome
+            obligations.extend(outcome)
         else:
-            obligations.extend(owed)
+            slots[position] = run.quiet[rule.id] = NotTriggered(rule.id, outcome)  # type: ignore[arg-type]
+    scope = incident.regimes_in_scope_only
     if scope is not None:
         outside = f"outside regimes_in_scope_only ({', '.join(scope)})"
         kept = {rule_id for rule_id in book.position if rule_id.startswith(scope)}
@@ -93,7 +85,7 @@ def evaluate(incident: IncidentInput, book: RuleBook | None = None, now: datetim
         ]
     not_triggered = [slot for slot in slots if slot is not None]
     if len(obligations) > 1:
-        obligations.sort(key=_display_order(book))
+        obligations.sort(key=display_order(book))
     return ObligationReport(obligations, not_triggered, now)
 
 
@@ -113,52 +105,6 @@ def evaluate_many(
             gc.enable()
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """For one set of present events: the rules worth evaluating, and fixed answers for the rest."""
-
-    candidates: tuple[CompiledRule, ...]  # parents first
-    positions: tuple[int, ...]  # each candidate's place in rules.yaml order
-    slots: tuple[NotTriggered | None, ...]  # rules.yaml order; None where a candidate goes
-
-
-_PROPOSED = "proposed rule, not in force (options.include_proposed is false)"
-
-
-@lru_cache(maxsize=4096)
-def _plan(book: RuleBook, present: frozenset[str], include_proposed: bool) -> _Plan:
-    """A rule is dormant when its clock-start event is absent (or its parent is dormant): its
-    reason is fixed, so incidents with the same event names share the decision."""
-    dormant: dict[str, NotTriggered] = {}
-    candidates: list[CompiledRule] = []
-    for rule in book.rules:
-        if rule.proposed and not include_proposed:
-            dormant[rule.id] = NotTriggered(rule.id, _PROPOSED)
-            continue
-        first = rule.timings[0].clock
-        if rule.absent_reason is not None and present.isdisjoint(first.events):
-            dormant[rule.id] = NotTriggered(rule.id, rule.absent_reason)
-            continue
-        if rule.follows and all(parent in dormant for parent in rule.follows):
-            root = dormant[rule.follows[0]].reason.split(" which is not owed: ")[-1]
-            reason = f"follows {' / '.join(rule.follows)}, which is not owed: {root}"
-            dormant[rule.id] = NotTriggered(rule.id, reason)
-            continue
-        candidates.append(rule)
-    slots = tuple(dormant.get(rule_id) for rule_id in book.position)
-    return _Plan(tuple(candidates), tuple(book.position[rule.id] for rule in candidates), slots)
-
-
-def _display_order(book: RuleBook) -> Any:
-    far = datetime.max.replace(tzinfo=None)
-
-    def key(item: Obligation) -> tuple[bool, datetime, int]:
-        deadline = item.deadline_utc.replace(tzinfo=None) if item.deadline_utc else far
-        return item.deadline_utc is None, deadline, book.position[item.rule]
-
-    return key
-
-
 def _because(rule: CompiledRule, ctx: Context) -> str:
     asserted: list[str] = []
     unasserted: list[str] = []
@@ -169,24 +115,32 @@ def _because(rule: CompiledRule, ctx: Context) -> str:
     return text
 
 
-def _evaluate_rule(rule: CompiledRule, run: _Run) -> list[Obligation] | str:
+def _parent_not_owed(rule: CompiledRule, run: _Run) -> Reason:
+    parent = run.quiet.get(rule.follows[0])
+    if parent is None:
+        return follows_reason(rule, "not evaluated")
+    return lambda: follows_reason(rule, parent.reason)
+
+
+def _evaluate_rule(rule: CompiledRule, run: _Run) -> list[Obligation] | Reason:
     for fact, key, reason in rule.needs_keys:  # e.g. a state rule and a residents map without that state
         counts = run.incident.facts.get(fact)
         if counts is not None and counts.get(key, 0) <= 0:
             return reason
     if rule.follows and not any(parent in run.owed for parent in rule.follows):
-        parent = rule.follows[0]
-        root = run.reasons.get(parent, "not evaluated").split(" which is not owed: ")[-1]
-        return f"follows {' / '.join(rule.follows)}, which is not owed: {root}"
-    if rule.conditions.test(run.ctx) == FALSE:
-        return rule.conditions.failure(run.ctx)
+        return _parent_not_owed(rule, run)
+    ctx = run.ctx
+    if rule.conditions.test(ctx) == FALSE:
+        return partial(rule.conditions.failure, ctx)
     items: list[Obligation] = []
     for timing in rule.timings:
         outcome = _timed(rule, timing, run)
-        if isinstance(outcome, str):
+        if type(outcome) is str:
             return outcome
-        items.append(outcome)
-    names = recipients(rule, run.ctx, run.book, run.incident.processor)
+        items.append(outcome)  # type: ignore[arg-type]
+    if rule.spec.recipient_by is None and not rule.additions:
+        return items  # the rule's own recipient, already set
+    names = recipients(rule, ctx, run.book, run.incident.processor)
     if len(names) == 1:
         for item in items:
             item.recipient = names[0]
@@ -195,13 +149,17 @@ def _evaluate_rule(rule: CompiledRule, run: _Run) -> list[Obligation] | str:
 
 
 def _with_recipient(item: Obligation, name: str) -> Obligation:
-    copy = Obligation(**{slot: getattr(item, slot) for slot in Obligation.__slots__})
+    copy = Obligation(*(getattr(item, slot) for slot in Obligation.__slots__))
     copy.recipient = name
     copy.extra = dict(item.extra)
     return copy
 
 
 def _anchors(timing: Timing, events: Mapping[str, datetime]) -> tuple[str | None, dict[str, datetime]]:
+    only = timing.only_event
+    if only is not None:  # the common case: one clock-start event
+        instant = events.get(only)
+        return (None, {}) if instant is None else (only, {only: instant})
     present = {name: events[name] for name in timing.clock.events if name in events}
     if not present:
         return None, present
@@ -214,11 +172,10 @@ def _anchors(timing: Timing, events: Mapping[str, datetime]) -> tuple[str | None
 
 def _timed(rule: CompiledRule, timing: Timing, run: _Run) -> Obligation | str:
     anchor, anchors = _anchors(timing, run.incident.events)
-    label = f" [{timing.label}]" if timing.label else ""
     if anchor is None:
         if timing.clock.when_missing == "not_triggered":
             return f"clock-start event {' / '.join(timing.clock.events)} not given"
-        return _waiting(rule, timing, run, label)
+        return _waiting(rule, timing, run)
     trigger = anchors[anchor]
     if rule.effective_from is not None:
         zone = rule.effective_zone or periods.UTC_ZONE
@@ -228,18 +185,18 @@ def _timed(rule: CompiledRule, timing: Timing, run: _Run) -> Obligation | str:
                 f"clock start {anchor} on {local_day:%Y-%m-%d} ({zone.key}) is before the rule's "
                 f"effective date {rule.effective_from:%Y-%m-%d}"
             )
-    computed = compute(timing.deadline, timing.cutoff, anchors, anchor, rule.id, run.ctx, run.book)
-    kind = timing.deadline.output_kind or _OUTPUT_KIND.get(timing.deadline.kind, "fixed")
     ctx = run.ctx
+    computed = compute(timing.deadline, timing.cutoff, anchors, anchor, rule.id, ctx, run.book)
+    kind = timing.output_kind
 
     def explain() -> str:
-        return f"{rule.id}{label}: {computed.render()}{_because(rule, ctx)}{_qualifier(rule, kind)}"
+        return f"{rule.id}{timing.label_text}: {computed.render()}{_because(rule, ctx)}{_qualifier(rule, kind)}"
 
-    item = _obligation(rule, timing, kind, computed, explain)
-    item.trigger_event, item.trigger_utc = anchor, trigger
+    item = _obligation(rule, timing, kind, computed, explain, anchor, trigger)
     if timing.clock.latest_if_from:
         item.latest_if_previous_submitted_at_deadline = _latest_if(rule, timing, run)
-    item.backstop_utc = _backstop(timing, run)
+    if timing.deadline.backstop:
+        item.backstop_utc = _backstop(timing, run)
     return item
 
 
@@ -248,56 +205,75 @@ def _qualifier(rule: CompiledRule, kind: str) -> str:
     return f"; {qualifier}" if qualifier and kind in ("no_fixed_deadline", "on_request") else ""
 
 
-def _waiting(rule: CompiledRule, timing: Timing, run: _Run, label: str) -> Obligation:
+def _waiting(rule: CompiledRule, timing: Timing, run: _Run) -> Obligation:
     """No anchor yet: a chained report is pending; a no-period notice is still owed, undated."""
-    waiting_for = " / ".join(timing.clock.events)
-    if timing.clock.when_missing == "pending":
-        output_kind = "pending_chained"
-        text = f": waiting for {waiting_for}; the deadline runs from that instant"
-    else:
-        output_kind = _OUTPUT_KIND.get(timing.deadline.kind, "no_fixed_deadline")
-        text = f": {waiting_for} not yet given"
+    pending = timing.clock.when_missing == "pending"
+    output_kind = "pending_chained" if pending else _UNDATED_KIND.get(timing.deadline.kind, "no_fixed_deadline")
     latest = _latest_if(rule, timing, run)
     ctx = run.ctx
 
     def explain() -> str:
+        waiting_for = " / ".join(timing.clock.events)
+        if pending:
+            text = f": waiting for {waiting_for}; the deadline runs from that instant"
+        else:
+            text = f": {waiting_for} not yet given"
         tail = ""
         if latest is not None:
             tail = f"; if the previous step happens at its own deadline, this one is due {periods.utc_text(latest)}"
+        label = timing.label_text
         return f"{rule.id}{label}{text}{_because(rule, ctx)}{_qualifier(rule, output_kind)}{tail}"
 
-    item = _obligation(rule, timing, output_kind, Computed(None, []), explain)
+    item = _obligation(rule, timing, output_kind, _UNDATED, explain, None, None)
     item.latest_if_previous_submitted_at_deadline = latest
-    item.backstop_utc = _backstop(timing, run)
+    if timing.deadline.backstop:
+        item.backstop_utc = _backstop(timing, run)
     return item
 
 
-def _obligation(rule: CompiledRule, timing: Timing, kind: str, computed: Computed, explain: Any) -> Obligation:
+_UNDATED_KIND = {"on_request": "on_request", "retention": "retention"}
+_UNDATED = Computed(None, [])  # read-only: an obligation without a computed date
+
+
+def _obligation(
+    rule: CompiledRule,
+    timing: Timing,
+    kind: str,
+    computed: Computed,
+    explain: Callable[[], str],
+    trigger_event: str | None,
+    trigger_utc: datetime | None,
+) -> Obligation:
     spec = rule.spec
     alt = computed.alt
     if alt is not None and computed.deadline is not None and alt <= computed.deadline:
         alt = None  # only the later reading is informative
+    # Positional, in field order (much cheaper than 24 keywords for ~80,000 obligations a batch).
     return Obligation(
-        rule=rule.id,
-        recipient=spec.recipient,
-        deadline_kind=kind,  # type: ignore[arg-type]
-        deadline_utc=computed.deadline,
-        citation=spec.citation,
-        _explanation=explain,
-        status=spec.status,
-        confidence=spec.confidence,
-        regime=spec.regime,
-        obligation=spec.obligation,
-        day_boundary_tz=computed.zone,
-        deadline_date_local=computed.local_date if computed.zone else None,
-        alt_deadline_utc=alt,
-        strict_deadline_utc=computed.strict,
-        retain_until_local_date=computed.retain_until,
-        possible_legal_extension=computed.possible_extension,
-        phase=timing.label,
-        extra=computed.extra,
-        sources=rule.sources,
-        confidence_notes=spec.confidence_notes,
+        rule.id,  # rule
+        spec.recipient,  # recipient
+        kind,  # type: ignore[arg-type]  # deadline_kind
+        computed.deadline,  # deadline_utc
+        spec.citation,  # citation
+        explain,  # _explanation
+        spec.status,  # status
+        spec.confidence,  # confidence
+        spec.regime,  # regime
+        spec.obligation,  # obligation
+        trigger_event,  # trigger_event
+        trigger_utc,  # trigger_utc
+        computed.zone,  # day_boundary_tz
+        computed.local_date if computed.zone else None,  # deadline_date_local
+        alt,  # alt_deadline_utc
+        computed.strict,  # strict_deadline_utc
+        computed.retain_until,  # retain_until_local_date
+        None,  # latest_if_previous_submitted_at_deadline
+        None,  # backstop_utc
+        computed.possible_extension,  # possible_legal_extension
+        timing.label,  # phase
+        computed.extra if computed.extra else {},  # extra (a fresh dict when empty: items own it)
+        rule.sources,  # sources
+        spec.confidence_notes,  # confidence_notes
     )
 
 

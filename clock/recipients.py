@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tocsin.clock.conditions import TRUE, Check, Context, _compare
+from tocsin.clock.conditions import TRUE, Context, _compare
 from tocsin.clock.rules_loader import CompiledRule, RuleBook
 
 
@@ -92,9 +92,8 @@ def recipients(rule: CompiledRule, ctx: Context, book: RuleBook, processor: Mapp
         names = _entity_key(rule, ctx)
     else:
         names = _controller_of_processor(rule, ctx, processor)
-    additions = [
-        addition.add for addition in rule.spec.recipient_additions if Check(addition.when, {}).test(ctx) == TRUE
-    ]
-    if additions:
-        names = [f"{name}, {', '.join(additions)}" for name in names]
+    if rule.additions:
+        added = [text for when, text in rule.additions if when.test(ctx) == TRUE]
+        if added:
+            names = [f"{name}, {', '.join(added)}" for name in names]
     return names

@@ -89,12 +89,22 @@ class Obligation:
         return data
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NotTriggered:
-    """A rule that was considered and does not apply, with the reason."""
+    """A rule that was considered and does not apply, with the reason.
+
+    Like an obligation's explanation, the reason may be held as the function that builds it:
+    most reasons of a 10,000-incident batch are never read.
+    """
 
     rule: str
-    reason: str
+    _reason: str | Callable[[], str]
+
+    @property
+    def reason(self) -> str:
+        if not isinstance(self._reason, str):
+            self._reason = self._reason()
+        return self._reason
 
     def to_dict(self) -> dict[str, str]:
         return {"rule": self.rule, "reason": self.reason}

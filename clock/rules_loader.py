@@ -25,12 +25,31 @@ from tocsin.errors import InvalidInput
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.yaml")
 
 
+_OUTPUT_KIND = {"no_fixed_deadline": "no_fixed_deadline", "on_request": "on_request", "retention": "retention"}
+
+
 @dataclass(frozen=True, slots=True)
 class Timing:
     label: str | None
     clock: ClockStart
     deadline: DeadlineSpec
     cutoff: time | None
+    # Decided at load so the engine does not re-derive them per incident:
+    label_text: str = ""  # " [label]" in explanations
+    output_kind: str = "fixed"  # deadline_kind of a dated obligation
+    only_event: str | None = None  # the clock-start event when there is exactly one
+
+
+def make_timing(label: str | None, clock: ClockStart, deadline: DeadlineSpec) -> Timing:
+    return Timing(
+        label,
+        clock,
+        deadline,
+        time.fromisoformat(deadline.cutoff) if deadline.cutoff else None,
+        label_text=f" [{label}]" if label else "",
+        output_kind=deadline.output_kind or _OUTPUT_KIND.get(deadline.kind, "fixed"),
+        only_event=clock.events[0] if len(clock.events) == 1 else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +66,7 @@ class CompiledRule:
     sources: tuple[str, ...]
     # (fact, key, reason): a given per-jurisdiction map without `key` fails a >=1 / >0 threshold at once
     needs_keys: tuple[tuple[str, str, str], ...] = ()
+    additions: tuple[tuple[Check, str], ...] = ()  # compiled `recipient_additions`: (when, text added)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,17 +224,13 @@ def _topological(specs: list[RuleSpec]) -> list[RuleSpec]:
     return ordered
 
 
-def _cutoff(deadline: DeadlineSpec) -> time | None:
-    return time.fromisoformat(deadline.cutoff) if deadline.cutoff else None
-
-
 def _compile_rule(spec: RuleSpec, table: RuleTable, when: AppliesWhen) -> CompiledRule:
     conditions = compile_conditions(when, table.scopes, table.fact_defaults, table.role_equivalents)
     if spec.phases:
-        timings = tuple(Timing(p.label, p.clock_start, p.deadline, _cutoff(p.deadline)) for p in spec.phases)
+        timings = tuple(make_timing(p.label, p.clock_start, p.deadline) for p in spec.phases)
     else:
         assert spec.clock_start is not None and spec.deadline is not None
-        timings = (Timing(None, spec.clock_start, spec.deadline, _cutoff(spec.deadline)),)
+        timings = (make_timing(None, spec.clock_start, spec.deadline),)
     first = timings[0].clock
     absent_reason = None
     if first.when_missing == "not_triggered":
@@ -244,6 +260,7 @@ def _compile_rule(spec: RuleSpec, table: RuleTable, when: AppliesWhen) -> Compil
             and not t.reason
             and ((t.op == "gte" and t.value >= 1) or (t.op == "gt" and t.value >= 0))
         ),
+        additions=tuple((Check(item.when, {}), item.add) for item in spec.recipient_additions),
     )
 
 

@@ -82,12 +82,13 @@ def _amount(spec: DeadlineSpec, ctx: Context) -> tuple[int, str]:
     return amount, note
 
 
-def _term(term: Term, instant: datetime, entity: Mapping[str, Any], book: RuleBook) -> tuple[datetime, str]:
+def _term(term: Term, instant: datetime, entity: Mapping[str, Any], book: RuleBook) -> tuple[datetime, periods.Text]:
+    """One earliest_of term: its deadline and the function writing its arithmetic."""
     if term.kind == "at_event":
-        return instant, f"{term.anchor} {periods.utc_text(instant)} (at the event)"
+        return instant, lambda: f"{term.anchor} {periods.utc_text(instant)} (at the event)"
     if term.kind == "elapsed_hours":
         period = periods.elapsed_hours(term.anchor, instant, term.amount or 0)
-        return period.deadline, period.text()
+        return period.deadline, period.text
     zone, note = resolve_zone(term.tz, entity, book)
     if term.kind == "calendar_days":
         period = periods.calendar_days(term.anchor, instant, term.amount or 0, zone)
@@ -97,11 +98,12 @@ def _term(term: Term, instant: datetime, entity: Mapping[str, Any], book: RuleBo
         period = periods.business_days(
             term.anchor, instant, term.amount or 0, zone, book.calendars, term.calendar, cutoff
         )
-    return period.deadline, period.text() + note
+    text = period.text
+    return period.deadline, (lambda: text() + note) if note else text
 
 
 def earliest_of(spec: DeadlineSpec, anchors: Mapping[str, datetime], ctx: Context, book: RuleBook) -> Computed:
-    candidates: list[tuple[datetime, str]] = []
+    candidates: list[tuple[datetime, periods.Text]] = []
     skipped: list[str] = []
     for term in spec.terms:
         instant = anchors.get(term.anchor)
@@ -117,13 +119,18 @@ def earliest_of(spec: DeadlineSpec, anchors: Mapping[str, datetime], ctx: Contex
             )
             continue
         candidates.append(_term(term, instant, ctx.entity, book))
-    deadline, chosen = min(candidates, key=lambda item: item[0])
-    others = [text for _, text in candidates if text != chosen]
-    text = f"earliest of: {chosen}"
-    if others:
-        text += "; later term: " + "; ".join(others)
-    if skipped:
-        text += "; " + "; ".join(skipped)
+    deadline, chosen_text = min(candidates, key=lambda item: item[0])
+
+    def text() -> str:
+        chosen = chosen_text()
+        others = [rendered for rendered in (write() for _, write in candidates) if rendered != chosen]
+        text = f"earliest of: {chosen}"
+        if others:
+            text += "; later term: " + "; ".join(others)
+        if skipped:
+            text += "; " + "; ".join(skipped)
+        return text
+
     return Computed(deadline, [text])
 
 
@@ -144,17 +151,21 @@ def apply_relief(relief: CompiledRelief, rule_id: str, computed: Computed, ctx: 
         return computed
     if rule_id in relief.no_relief_for and any(check.test(ctx) == TRUE for check in relief.no_relief_when):
         computed.notes.append(
-            f"; falls on {local_day:%a %Y-%m-%d} ({zone.key}) but no weekend relief for this report "
-            "(credit institution / CCP / trading venue / NIS2 essential or important entity, Art. 5(5))"
+            lambda: (
+                f"; falls on {local_day:%a %Y-%m-%d} ({zone.key}) but no weekend relief for this report "
+                "(credit institution / CCP / trading venue / NIS2 essential or important entity, Art. 5(5))"
+            )
         )
         return computed
     working = book.calendars.next_business_day(calendar_name, local_day)
     relieved = periods.local_to_utc(working, relief.relief_time, zone)
     holiday_calendar = calendar_name or "weekends only"
     computed.notes.append(
-        f"; strict deadline falls on {local_day:%a %Y-%m-%d} in {zone.key}{note} (non-working day, calendar "
-        f"{holiday_calendar}): relief to {working:%a %Y-%m-%d} {relief.relief_time:%H:%M} local = "
-        f"{periods.utc_text(relieved)} ({relief.spec.citation})"
+        lambda: (
+            f"; strict deadline falls on {local_day:%a %Y-%m-%d} in {zone.key}{note} (non-working day, "
+            f"calendar {holiday_calendar}): relief to {working:%a %Y-%m-%d} {relief.relief_time:%H:%M} local = "
+            f"{periods.utc_text(relieved)} ({relief.spec.citation})"
+        )
     )
     computed.strict, computed.deadline, computed.local_date = strict, relieved, working
     computed.zone = computed.zone or zone.key

@@ -80,6 +80,7 @@ def run_drill(
     previous = use_clock(clock)
     started = time.monotonic()
     try:
+        from tocsin.flows.drill_mentions import DrillMentions
         from tocsin.flows.drill_people import SimulatedTeam
         from tocsin.flows.drill_setup import declare_scenario
 
@@ -94,22 +95,28 @@ def run_drill(
         team = SimulatedTeam(scenario, incident_id)
         log = TimelineEcho(incident_id, scenario.start, echo)
         echo(f"Drill {scenario.name!r}: playbook {playbook}, incident INC-{incident_id}, folder {folder}")
+        feed = DrillMentions(folder / "mentions.jsonl", incident_id) if scenario.mentions is not None else None
         phase = _phase_runner(use_prefect)
         horizon = scenario.start + parse_duration(scenario.horizon)
-        status, stuck, phases = "running", None, 0
+        status, stuck, phases, due = "running", None, 0, True
         while True:
-            status = phase(run_id)
-            phases += 1
-            log.flush()
-            if status in ("completed", "failed"):
-                break
-            upcoming = team.next_moment(run_id, clock.now())
+            if status not in ("completed", "failed") and (due or _run_due(run_id, clock.now())):
+                status = phase(run_id)
+                phases += 1
+                log.flush()
+            upcoming = team.next_moment(run_id, clock.now(), include_run=status not in ("completed", "failed"))
+            if feed is not None and feed.next_moment() is not None:
+                tick = clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+                upcoming = min(upcoming, tick) if upcoming else tick
             if upcoming is None or upcoming > horizon:
-                stuck = team.waiting_on(run_id)
+                if status not in ("completed", "failed"):
+                    stuck = team.waiting_on(run_id)
                 break
-            _sleep_until(clock, upcoming, speed)
-            for line in team.act(clock.now()):
-                echo(log.stamp(clock.now()) + line)
+            # Once the playbook has finished, the rest (tasks, stream) plays out without waiting.
+            _sleep_until(clock, upcoming, speed if status not in ("completed", "failed") else 0)
+            due = bool(team.act(clock.now()))
+            if feed is not None:
+                feed.release_until(clock.now())
             log.flush()
         from tocsin.flows.scorecard import scorecard, write_scorecard
 
@@ -120,6 +127,15 @@ def run_drill(
         return DrillResult(folder, incident_id, run_id, status, card, stuck, phases, time.monotonic() - started)
     finally:
         use_clock(previous)
+
+
+def _run_due(run_id: int, now: datetime) -> bool:
+    from tocsin.db.engine import session_scope
+    from tocsin.models.playbook_run import PlaybookRun
+
+    with session_scope() as session:
+        run = session.get(PlaybookRun, run_id)
+        return run is not None and run.wake_at is not None and run.wake_at <= now
 
 
 def _phase_runner(use_prefect: bool) -> Callable[[int], str]:
@@ -165,7 +181,7 @@ class TimelineEcho:
 
 
 def describe(action: str, actor: str, payload: dict[str, Any]) -> str:
-    keys = ("step", "rule", "role", "person", "to", "paged", "note", "deadline_utc", "decision", "comment",
+    keys = ("step", "kind", "rule", "role", "person", "to", "paged", "note", "deadline_utc", "decision", "comment",
             "channel", "status", "reason", "draft", "summary")  # fmt: skip
     details = ", ".join(f"{k}={payload[k]}" for k in keys if payload.get(k) not in (None, "", [], {}))
     return f"{action:<28} {actor:<9} {details}"[:220]

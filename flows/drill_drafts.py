@@ -67,7 +67,7 @@ def pending(team: SimulatedTeam, now: datetime) -> list[tuple[datetime, str, tup
     return actions
 
 
-def act(team: SimulatedTeam, session: Session, kind: str, details: tuple[Any, ...], now: datetime) -> list[str]:
+def act(team: SimulatedTeam, session: Session, kind: str, details: tuple[Any, ...], now: datetime) -> None:
     draft_id, step_id = details
     draft = get_draft(session, draft_id)
     if kind == "review":
@@ -76,7 +76,7 @@ def act(team: SimulatedTeam, session: Session, kind: str, details: tuple[Any, ..
             approve(session, draft_id, approver=review.by)
         else:
             reject(session, draft_id, approver=review.by, comment=review.comment or "Please revise.")
-        return []
+        return
     drafter = draft.drafted_by
     if draft.status == "rejected":
         changes = team.behaviour.revisions.get(step_id)
@@ -87,4 +87,3 @@ def act(team: SimulatedTeam, session: Session, kind: str, details: tuple[Any, ..
             edit_draft(session, draft_id, actor=drafter, text=draft.text + f"\n\n(Revised: {comment})")
     submit_for_review(session, draft_id, actor=drafter)
     team.rejected_at.pop(draft_id, None)
-    return []

@@ -73,11 +73,11 @@ class SimulatedTeam:
         actions += drill_drafts.pending(self, now)
         return actions
 
-    def next_moment(self, run_id: int, now: datetime) -> datetime | None:
+    def next_moment(self, run_id: int, now: datetime, *, include_run: bool = True) -> datetime | None:
         candidates = [when for when, _kind, _details in self._pending(now)]
         with session_scope() as session:
             run = session.get(PlaybookRun, run_id)
-            if run is not None and run.wake_at is not None:
+            if include_run and run is not None and run.wake_at is not None:
                 candidates.append(run.wake_at)
         candidates += [run_at for *_rest, run_at in desired_jobs(now).values()]
         later = [c for c in candidates if c > now]
@@ -94,11 +94,12 @@ class SimulatedTeam:
     # -- acting ---------------------------------------------------------------------------------------------
 
     def act(self, now: datetime) -> list[str]:
+        """Do everything due by `now`; returns what was done (empty: nothing changed)."""
         from tocsin.escalations import acknowledge
         from tocsin.errors import InvalidInput
         from tocsin.obligations import record_event
 
-        said: list[str] = []
+        done: list[str] = []
         for when, kind, details in sorted(self._pending(now), key=lambda a: a[0]):
             if when > now:
                 continue
@@ -119,10 +120,11 @@ class SimulatedTeam:
                     else:
                         from tocsin.flows import drill_drafts
 
-                        said += drill_drafts.act(self, session, kind, details, now)
+                        drill_drafts.act(self, session, kind, details, now)
+                    done.append(kind)
                 except InvalidInput:
                     continue  # already done by someone else (e.g. a second person acking)
         for obligation_id, lead, deadline, run_at in desired_jobs(now).values():
-            if run_at <= now:
-                fire_reminder(obligation_id, lead, deadline.isoformat())
-        return said
+            if run_at <= now and fire_reminder(obligation_id, lead, deadline.isoformat()):
+                done.append("reminder")
+        return done

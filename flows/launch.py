@@ -83,8 +83,11 @@ def start_urgent(run_id: int) -> str:
 def dispatch(run_id: int, *, wait: bool = False) -> str:
     """Hand the run to Prefect: a deployment run on a server, else a background (or, with wait, a
     foreground) process on the embedded Prefect. Returns how it was handed over."""
+    from tocsin.config import get_settings
     from tocsin.flows.prefect_env import server_configured
 
+    if get_settings().playbook_executor == "inline":
+        return f"inline: {advance(run_id)}"
     if server_configured():
         from tocsin.flows.prefect_env import configure
 

@@ -9,6 +9,8 @@ advanced again by the event or the time it waits for, and completed steps are ne
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -33,7 +35,7 @@ FINISHED = ("done", "skipped")
 URGENT = ("compute_obligations", "open_channel", "escalate", "set_status", "checklist")
 
 StepRunner = Callable[[int, str], str]
-LEASE_SECONDS = 600
+LEASE_SECONDS = 300  # renewed before every step
 
 
 def playbook_of(run: PlaybookRun) -> Playbook:
@@ -129,20 +131,53 @@ def note_flow_run(run_id: int, flow_run_id: str) -> None:
         )
 
 
+def _owner_id() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _holder_is_dead(owner: str | None) -> bool:
+    """A lease held by a process of this machine that no longer exists (killed mid-phase)."""
+    if not owner or owner.count(":") < 2:
+        return False
+    host, pid, _token = owner.rsplit(":", 2)
+    if host != socket.gethostname()[:30] or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def acquire_lease(run_id: int, seconds: float = LEASE_SECONDS) -> str | None:
-    """Take the run for this process (real time, not drill time); None if another runner holds it."""
-    owner = uuid.uuid4().hex
+    """Take the run for this process (real time, not drill time); None if another live runner holds it."""
+    owner = _owner_id()
     now = datetime.now(UTC)
     with session_scope() as session:
+        run = session.get(PlaybookRun, run_id)
+        if run is None:
+            raise NotFound(f"no playbook run {run_id}")
+        holder = run.lease_owner if run.lease_until is not None and run.lease_until >= now else None
+        if holder is not None and not _holder_is_dead(holder):
+            return None
         taken = session.execute(
             update(PlaybookRun)
-            .where(
-                col(PlaybookRun.id) == run_id,
-                or_(col(PlaybookRun.lease_until).is_(None), col(PlaybookRun.lease_until) < now),
-            )
+            .where(col(PlaybookRun.id) == run_id, or_(col(PlaybookRun.lease_owner).is_(None),
+                                                     col(PlaybookRun.lease_owner) == run.lease_owner))
             .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
-        )
+        )  # fmt: skip
     return owner if taken.rowcount == 1 else None
+
+
+def renew_lease(run_id: int, owner: str, seconds: float = LEASE_SECONDS) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(PlaybookRun)
+            .where(col(PlaybookRun.id) == run_id, col(PlaybookRun.lease_owner) == owner)
+            .values(lease_until=datetime.now(UTC) + timedelta(seconds=seconds))
+        )
 
 
 def release_lease(run_id: int, owner: str) -> None:
@@ -164,12 +199,12 @@ def advance(run_id: int, step_runner: StepRunner = run_step, *, only: tuple[str,
     if owner is None:
         return "busy"
     try:
-        return _advance(run_id, step_runner, only)
+        return _advance(run_id, step_runner, only, owner)
     finally:
         release_lease(run_id, owner)
 
 
-def _advance(run_id: int, step_runner: StepRunner, only: tuple[str, ...] | None) -> str:
+def _advance(run_id: int, step_runner: StepRunner, only: tuple[str, ...] | None, owner: str) -> str:
     with session_scope() as session:
         run = session.get(PlaybookRun, run_id)
         if run is None:
@@ -180,6 +215,7 @@ def _advance(run_id: int, step_runner: StepRunner, only: tuple[str, ...] | None)
     for step in steps:
         if only is not None and step.type not in only:
             return _set_run(run_id, "running", None, None)
+        renew_lease(run_id, owner)
         try:
             status = step_runner(run_id, step.id)
         except TocsinError as error:

@@ -50,7 +50,7 @@ def scorecard(incident_id: int, run_id: int, scenario: Scenario) -> dict[str, An
             )
         events = timeline(session, incident_id)
         regulator = [e.at for e in events if e.action == "obligation.submitted"]
-        customers = [e.at for e in events if e.action in ("wave.completed", "wave.started")]
+        customers = [e.at for e in events if e.action == "notice.wave_finished"]
         escalations = list(session.exec(select(Escalation).where(Escalation.incident_id == incident_id)))
         items = list(session.exec(select(ChecklistItem).where(ChecklistItem.incident_id == incident_id)))
         reminders = list(

@@ -50,6 +50,8 @@ def knowledge() -> Knowledge:
 
 
 def _where(name: str, data: Any, loc: tuple[Any, ...]) -> str:
+    # pydantic puts the discriminator (the step type) into the location of a union member's error
+    loc = tuple(part for i, part in enumerate(loc) if not (i == 2 and loc[0] == "steps" and part in STEP_TYPES))
     line = line_of(data, loc)
     parts = [f"{name}:{line}" if line else name]
     if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
@@ -57,7 +59,7 @@ def _where(name: str, data: Any, loc: tuple[Any, ...]) -> str:
         step = steps[loc[1]] if isinstance(steps, list) and loc[1] < len(steps) else None
         step_id = step.get("id") if isinstance(step, dict) else None
         parts.append(f"step {step_id or '#' + str(loc[1] + 1)}")
-        field = ".".join(str(p) for p in loc[2:] if p not in STEP_TYPES)
+        field = ".".join(str(p) for p in loc[2:])
         if field:
             parts.append(f"field {field}")
     elif loc:

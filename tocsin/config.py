@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -51,6 +51,10 @@ class Settings(BaseSettings):
 
     reminder_lead_hours: list[float] = Field(default=[48, 24, 12, 4, 1])
     scheduler_sync_seconds: float = Field(default=30, gt=0, description="How often the scheduler re-reads obligations")
+    on_duty_commander: str | None = Field(default=None, description="Who is asked to declare a crisis on a spike")
+    playbook_executor: Literal["prefect", "inline"] = Field(
+        default="prefect", description="prefect: each phase is a Prefect flow run; inline: same steps, no Prefect"
+    )
     escalation_chains: dict[str, list[str]] = Field(
         default_factory=dict, description="role -> handles paged in order before the whole role"
     )
