@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -46,20 +47,39 @@ def prepare_folder(base_home: Path, playbook: str, start: datetime) -> Path:
     return folder
 
 
-def use_drill_home(folder: Path, prefect_home: Path) -> None:
-    """Point this process at the drill's own database and outbox (Prefect's state stays shared)."""
+DRILL_ENV = ("TOCSIN_HOME", "TOCSIN_DATABASE_URL", "TOCSIN_SLACK_TOKEN", "TOCSIN_SENDGRID_API_KEY", "PREFECT_HOME")
+
+
+def _reset_state() -> None:
     from tocsin.config import get_settings
     from tocsin.db import migrate
     from tocsin.db.engine import dispose_engines
 
+    get_settings.cache_clear()
+    dispose_engines()
+    migrate._checked.clear()
+
+
+@contextmanager
+def drill_home(folder: Path, prefect_home: Path) -> Iterator[None]:
+    """Point this process at the drill's own database and outbox while the drill runs (Prefect's state
+    stays shared, so its database is not migrated again), then restore everything."""
+    saved = {key: os.environ.get(key) for key in DRILL_ENV}
     os.environ["TOCSIN_HOME"] = str(folder)
     os.environ["TOCSIN_DATABASE_URL"] = f"sqlite:///{folder / 'tocsin.db'}"
     os.environ.setdefault("PREFECT_HOME", str(prefect_home))
     for key in ("TOCSIN_SLACK_TOKEN", "TOCSIN_SENDGRID_API_KEY"):
         os.environ.pop(key, None)  # a drill never reaches real people
-    get_settings.cache_clear()
-    dispose_engines()
-    migrate._checked.clear()
+    _reset_state()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        _reset_state()
 
 
 def run_drill(
@@ -75,58 +95,63 @@ def run_drill(
     base_home = get_settings().home
     playbook = playbook or scenario.playbook
     folder = prepare_folder(base_home, playbook, scenario.start)
-    use_drill_home(folder, base_home / "prefect")
     clock = FixedClock(scenario.start)
     previous = use_clock(clock)
-    started = time.monotonic()
     try:
-        from tocsin.flows.drill_mentions import DrillMentions
-        from tocsin.flows.drill_people import SimulatedTeam
-        from tocsin.flows.drill_setup import declare_scenario
-
-        inputs = dict(scenario.inputs)
-        if scenario.recipients is not None:
-            inputs["recipients"] = str(write_recipients(scenario.recipients, folder / "recipients.csv"))
-        if scenario.mentions is not None:
-            mentions = folder / "mentions.jsonl"
-            mentions.write_text("\n".join(mention_lines(scenario.mentions, scenario.start)) + "\n")
-            inputs["mentions"] = str(mentions)
-        incident_id, run_id = declare_scenario(scenario, playbook, inputs)
-        team = SimulatedTeam(scenario, incident_id)
-        log = TimelineEcho(incident_id, scenario.start, echo)
-        echo(f"Drill {scenario.name!r}: playbook {playbook}, incident INC-{incident_id}, folder {folder}")
-        feed = DrillMentions(folder / "mentions.jsonl", incident_id) if scenario.mentions is not None else None
-        phase = _phase_runner(use_prefect)
-        horizon = scenario.start + parse_duration(scenario.horizon)
-        status, stuck, phases, due = "running", None, 0, True
-        while True:
-            if status not in ("completed", "failed") and (due or _run_due(run_id, clock.now())):
-                status = phase(run_id)
-                phases += 1
-                log.flush()
-            upcoming = team.next_moment(run_id, clock.now(), include_run=status not in ("completed", "failed"))
-            if feed is not None and feed.next_moment() is not None:
-                tick = clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-                upcoming = min(upcoming, tick) if upcoming else tick
-            if upcoming is None or upcoming > horizon:
-                if status not in ("completed", "failed"):
-                    stuck = team.waiting_on(run_id)
-                break
-            # Once the playbook has finished, the rest (tasks, stream) plays out without waiting.
-            _sleep_until(clock, upcoming, speed if status not in ("completed", "failed") else 0)
-            due = bool(team.act(clock.now()))
-            if feed is not None:
-                feed.release_until(clock.now())
-            log.flush()
-        from tocsin.flows.scorecard import scorecard, write_scorecard
-
-        card = scorecard(incident_id, run_id, scenario)
-        card["drill"] = {"phases": phases, "real_seconds": round(time.monotonic() - started, 1), "speed": speed,
-                         "status": status, "stuck": stuck, "folder": str(folder)}  # fmt: skip
-        write_scorecard(card, folder)
-        return DrillResult(folder, incident_id, run_id, status, card, stuck, phases, time.monotonic() - started)
+        with drill_home(folder, base_home / "prefect"):
+            return _run(scenario, playbook, folder, clock, speed, use_prefect, echo)
     finally:
         use_clock(previous)
+
+
+def _run(
+    scenario: Scenario, playbook: str, folder: Path, clock: FixedClock, speed: float, use_prefect: bool, echo: Echo
+) -> DrillResult:
+    from tocsin.flows.drill_mentions import DrillMentions
+    from tocsin.flows.drill_people import SimulatedTeam
+    from tocsin.flows.drill_setup import declare_scenario
+    from tocsin.flows.scorecard import scorecard, write_scorecard
+
+    started = time.monotonic()
+    inputs = dict(scenario.inputs)
+    if scenario.recipients is not None:
+        inputs["recipients"] = str(write_recipients(scenario.recipients, folder / "recipients.csv"))
+    if scenario.mentions is not None:
+        mentions = folder / "mentions.jsonl"
+        mentions.write_text("\n".join(mention_lines(scenario.mentions, scenario.start)) + "\n")
+        inputs["mentions"] = str(mentions)
+    incident_id, run_id = declare_scenario(scenario, playbook, inputs)
+    team = SimulatedTeam(scenario, incident_id)
+    log = TimelineEcho(incident_id, scenario.start, echo)
+    echo(f"Drill {scenario.name!r}: playbook {playbook}, incident INC-{incident_id}, folder {folder}")
+    feed = DrillMentions(folder / "mentions.jsonl", incident_id) if scenario.mentions is not None else None
+    phase = _phase_runner(use_prefect)
+    horizon = scenario.start + parse_duration(scenario.horizon)
+    status, stuck, phases, due = "running", None, 0, True
+    while True:
+        finished = status in ("completed", "failed")
+        if not finished and (due or _run_due(run_id, clock.now())):
+            status, phases = phase(run_id), phases + 1
+            finished = status in ("completed", "failed")
+            log.flush()
+        upcoming = team.next_moment(run_id, clock.now(), include_run=not finished)
+        if feed is not None and feed.next_moment() is not None:
+            tick = clock.now().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+            upcoming = min(upcoming, tick) if upcoming else tick
+        if upcoming is None or upcoming > horizon:
+            stuck = None if finished else team.waiting_on(run_id)
+            break
+        # Once the playbook has finished, the rest (tasks, the mention stream) plays out without waiting.
+        _sleep_until(clock, upcoming, 0 if finished else speed)
+        due = bool(team.act(clock.now()))
+        if feed is not None:
+            feed.release_until(clock.now())
+        log.flush()
+    card = scorecard(incident_id, run_id, scenario)
+    card["drill"] = {"phases": phases, "real_seconds": round(time.monotonic() - started, 1), "speed": speed,
+                     "status": status, "stuck": stuck, "folder": str(folder)}  # fmt: skip
+    write_scorecard(card, folder)
+    return DrillResult(folder, incident_id, run_id, status, card, stuck, phases, time.monotonic() - started)
 
 
 def _run_due(run_id: int, now: datetime) -> bool:
@@ -140,9 +165,16 @@ def _run_due(run_id: int, now: datetime) -> bool:
 
 def _phase_runner(use_prefect: bool) -> Callable[[int], str]:
     if use_prefect:
+        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
         from tocsin.flows.playbook_flow import playbook_flow
 
-        return playbook_flow
+        def phase(run_id: int) -> str:
+            # In-process drill phases: no heartbeat thread to join at the end of each flow run (~0.4 s each).
+            with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+                return playbook_flow(run_id)
+
+        return phase
     from tocsin.flows.runner import advance
 
     return advance

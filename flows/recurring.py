@@ -30,3 +30,13 @@ def launch_playbook(incident_id: int, playbook: str, inputs: dict | None = None,
     run_id = launch(incident_id, playbook, inputs=inputs or {}, actor=actor)
     advance(run_id)
     return run_id
+
+
+@flow(name="tocsin-sentiment-watch", persist_result=False)
+def watch_sentiment(source: str, incident_id: int | None = None, brand: str | None = None) -> dict[str, int]:
+    """Scan a mentions file (JSONL, e.g. what a platform connector appends to) and raise new alerts:
+    into `incident_id` if given, else to the on-duty commander as a crisis proposal. Alerts already
+    raised for the same spike (kind and detection time) are not raised again."""
+    from tocsin.sentiment_watch import scan_and_raise
+
+    return scan_and_raise(source, incident_id=incident_id, brand=brand)

@@ -76,6 +76,7 @@ class Generated(Strict):
 
 
 class MentionStream(Strict):
+    history: str = Field(default="24h", description="routine mentions before the start, so the detector has a baseline")
     hours: float = 72
     per_hour: float = 30
     surge_after: str = "20h"
@@ -158,7 +159,7 @@ def mention_lines(spec: MentionStream, start: datetime) -> Iterator[str]:
     """JSONL mentions: a routine stream, then a surge of negative posts after `surge_after`."""
     rng = random.Random(spec.seed)
     surge = start + parse_duration(spec.surge_after)
-    moment, end, number = start, start + timedelta(hours=spec.hours), 0
+    moment, end, number = start - parse_duration(spec.history), start + timedelta(hours=spec.hours), 0
     while moment < end:
         rate = spec.per_hour * (spec.surge_factor if surge <= moment < surge + timedelta(hours=6) else 1)
         moment += timedelta(hours=rng.expovariate(rate))

@@ -51,6 +51,13 @@ def scorecard(incident_id: int, run_id: int, scenario: Scenario) -> dict[str, An
         events = timeline(session, incident_id)
         regulator = [e.at for e in events if e.action == "obligation.submitted"]
         customers = [e.at for e in events if e.action == "notice.wave_finished"]
+        from tocsin.models.draft import Draft
+
+        statements = [
+            d.sent_at
+            for d in session.exec(select(Draft).where(Draft.incident_id == incident_id, Draft.audience == "public"))
+            if d.sent_at is not None
+        ]
         escalations = list(session.exec(select(Escalation).where(Escalation.incident_id == incident_id)))
         items = list(session.exec(select(ChecklistItem).where(ChecklistItem.incident_id == incident_id)))
         reminders = list(
@@ -70,6 +77,7 @@ def scorecard(incident_id: int, run_id: int, scenario: Scenario) -> dict[str, An
             "deadlines_open": sum(1 for d in deadlines if d["met"] is None),
             "first_regulator_notice_hours": _hours(aware, min(regulator)) if regulator else None,
             "first_customer_notice_hours": _hours(aware, min(customers)) if customers else None,
+            "first_public_statement_hours": _hours(aware, min(statements)) if statements else None,
             "escalations": [
                 {
                     "role": e.role,
@@ -112,6 +120,7 @@ def markdown(card: dict[str, Any]) -> str:
     lines += ["", "## Response", ""]
     for label, key in (("First regulator notice (h after awareness)", "first_regulator_notice_hours"),
                        ("First customer notice (h after awareness)", "first_customer_notice_hours"),
+                       ("First public statement (h after awareness)", "first_public_statement_hours"),
                        ("Pages acknowledged", "acknowledged"), ("Escalated past the first person", "escalated_beyond_first"),
                        ("Never acknowledged", "unacknowledged"), ("Deadline reminders sent", "reminders_sent"),
                        ("Overdue escalations", "overdue_escalations"), ("Drafts rejected by legal", "draft_rejections"),

@@ -42,7 +42,8 @@ class Delivery(SQLModel, table=True):
 
     __tablename__: ClassVar[str] = "delivery"  # type: ignore[misc]
     __table_args__ = (
-        UniqueConstraint("draft_id", "email", name="uq_delivery_draft_email"),
+        # Address first: a chunk looks its 1,000 addresses up through this index.
+        UniqueConstraint("email", "draft_id", name="uq_delivery_email_draft"),
         Index("ix_delivery_wave_status", "wave_id", "status"),
     )
 

@@ -24,7 +24,8 @@ def render_scorecard(card: dict[str, Any]) -> None:
         else:
             result = f"[red]MISSED[/] by {abs(d['margin_hours']):.1f} h"
         table.add_row(d["rule"], d["recipient"][:40], d["deadline_utc"], d["submitted_at"] or "—", result)
-    console.print(table)
+    if card["deadlines"]:
+        console.print(table)
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="dim")
     facts.add_column()
@@ -34,6 +35,7 @@ def render_scorecard(card: dict[str, Any]) -> None:
 
     facts.add_row("First regulator notice", hours(card["first_regulator_notice_hours"]))
     facts.add_row("First customer notice", hours(card["first_customer_notice_hours"]))
+    facts.add_row("First public statement", hours(card["first_public_statement_hours"]))
     acks = ", ".join(
         f"{e['role']}: {e['acked_by'] or 'nobody'}" + (f" in {e['ack_minutes']:.0f} min" if e["ack_minutes"] else "")
         for e in card["escalations"]

@@ -35,6 +35,8 @@ def declare(
     timezone: Annotated[
         str | None, typer.Option("--timezone", help="The entity's zone (default: from facts, else UTC).")
     ] = None,
+    playbook: Annotated[str | None, typer.Option("--playbook", help="Launch this playbook at once.")] = None,
+    inputs: Annotated[list[str] | None, typer.Option("--input", "-i", help="Playbook input NAME=VALUE.")] = None,
     actor: str | None = AS_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
@@ -66,14 +68,27 @@ def declare(
         locale=locale or settings.default_locale,
         timezone=timezone or entity_timezone(document) or "UTC",
     )
+    if playbook:  # refuse a bad playbook or input before anything is written
+        from tocsin.cli.playbooks import parse_inputs
+        from tocsin.playbooks.loader import get_playbook
+
+        get_playbook(playbook)
+        playbook_inputs = parse_inputs(inputs, None)
     with session_scope() as session:
         incident = declare_incident(session, declaration, actor=who)
         data = incident_dict(incident, roles_of(session, incident.id or 0))
+    if playbook:
+        from tocsin.cli.playbooks import launch_and_start
+
+        data["playbook_run"] = launch_and_start(data["id"], playbook, playbook_inputs, who)
     if json_output:
         print_json(data)
         return
     console.print(f"[bold]{data['ref']}[/] declared: {data['title']} ({data['severity']}, {data['kind']})")
     console.print(f"Commander: {data['commander']}.  Next: `tocsin show {data['id']}`")
+    if playbook:
+        run = data["playbook_run"]
+        console.print(f"Playbook {playbook} (run {run['run']}): {run['urgent']}; then {run['handed_to']}")
 
 
 @app.command("incidents")

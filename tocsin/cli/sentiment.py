@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -154,3 +154,18 @@ def watch(
         typer.echo(json.dumps({"stats": stats}, ensure_ascii=False))
     else:
         print(f"end of stream: {json.dumps(stats)}", file=sys.stderr)
+
+
+@sentiment_app.command("raise")
+def raise_alerts(
+    file: Annotated[Path, typer.Argument(help="JSONL mentions file.")],
+    incident: Annotated[str | None, typer.Option("--incident", help="Attach alerts to this open incident.")] = None,
+    brand: Annotated[str | None, typer.Option("--brand", help="Only mentions naming this brand.")] = None,
+) -> None:
+    """Scan FILE and raise its new alerts: onto an incident's timeline and channel, or (without --incident)
+    as a crisis proposal to the on-duty commander (TOCSIN_ON_DUTY_COMMANDER)."""
+    from tocsin.incidents import parse_incident_id
+    from tocsin.sentiment_watch import scan_and_raise
+
+    summary = scan_and_raise(file, incident_id=parse_incident_id(incident) if incident else None, brand=brand)
+    typer.echo(f"{summary['alerts']} alert(s) found, {summary['raised']} newly raised, {summary['malformed']} malformed line(s)")

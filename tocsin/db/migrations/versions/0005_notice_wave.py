@@ -65,7 +65,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["incident_id"], ["incident.id"]),
         sa.ForeignKeyConstraint(["wave_id"], ["notice_wave.id"]),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("draft_id", "email", name="uq_delivery_draft_email"),
+        sa.UniqueConstraint("email", "draft_id", name="uq_delivery_email_draft"),
         sa.UniqueConstraint("message_id"),
     )
     with op.batch_alter_table("delivery", schema=None) as batch_op:

@@ -1,0 +1,117 @@
+"""A real Prefect server on loopback, a process work pool and a worker: a playbook runs through a deployment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ok
+from tocsin.db.engine import session_scope
+from tocsin.models.playbook_run import PlaybookRun
+
+ROOT = Path(__file__).resolve().parents[2]
+PREFECT = str(Path(sys.executable).with_name("prefect"))
+PLAYBOOK = """
+name: via-deployment
+version: 1
+kind: breach
+title: Runs its second phase through a Prefect deployment
+roles: [commander]
+steps:
+  - {id: obligations, type: compute_obligations}
+  - {id: war-room, type: open_channel, invite: [commander]}
+  - {id: settle, type: wait_until, at: {after: declared, hours: 0}}
+  - {id: investigate, type: set_status, status: investigating}
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _healthy(api: str) -> bool:
+    with urllib.request.urlopen(f"{api}/health", timeout=2) as response:  # noqa: S310 (loopback only)
+        return response.status == 200
+
+
+@pytest.mark.slow
+def test_playbook_runs_through_a_deployment_and_a_worker(tocsin_db: str, tmp_path: Path, monkeypatch) -> None:
+    port = _free_port()
+    api = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "TOCSIN_REPO": str(ROOT),
+        "TOCSIN_MENTIONS_FILE": str(tmp_path / "mentions.jsonl"),
+    }
+    log = (tmp_path / "prefect.log").open("ab")
+    server = subprocess.Popen([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    worker = None
+    try:
+        _wait(lambda: _healthy(api), 180, "the Prefect server")
+        subprocess.run([PREFECT, "work-pool", "create", "tocsin", "--type", "process"], env=env, check=True,
+                       stdout=log, stderr=subprocess.STDOUT, timeout=120)  # fmt: skip
+        subprocess.run([PREFECT, "--no-prompt", "deploy", "--all"], env=env, cwd=ROOT, check=True,
+                       stdout=log, stderr=subprocess.STDOUT, timeout=300)  # fmt: skip
+        worker = subprocess.Popen([PREFECT, "worker", "start", "--pool", "tocsin"], env=env, cwd=ROOT,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+
+        playbook = tmp_path / "via-deployment.yaml"
+        playbook.write_text(PLAYBOOK)
+        incident = ok("declare", "--title", "Laptop stolen", "--commander", "alice", "--json").json()["id"]
+        monkeypatch.setenv("PREFECT_API_URL", api)
+        monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
+        launched = ok("launch", str(playbook), "--incident", str(incident), "--json").json()
+        assert launched["urgent"] == "running"  # obligations and channel inline; then the deployment
+        assert launched["handed_to"].startswith("deployment tocsin-playbook/playbook, flow run ")
+
+        def finished() -> bool:
+            with session_scope() as session:
+                run = session.get(PlaybookRun, launched["run"])
+                assert run is not None
+                session.refresh(run)
+                return run.status == "completed"
+
+        _wait(finished, 240, "the worker to run the playbook's flow")
+        shown = ok("show", str(incident), "--json").json()
+        assert shown["status"] == "investigating"
+        actions = [e["action"] for e in shown["timeline"]]
+        assert "playbook.flow_run" in actions and actions[-1] == "playbook.completed"
+    finally:
+        for process in (worker, server):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+        log.close()
