@@ -1,6 +1,6 @@
 """Imports every command module so that each registers its commands on the app."""
 
-from tocsin.cli import (  # noqa: F401  # noqa: F401  # noqa: F401
+from tocsin.cli import (  # noqa: F401  (each module registers its commands)
     admin,
     approvals,
     clock,
