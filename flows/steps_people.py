@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tocsin.clocks import iso_utc
-from tocsin.escalations import advance, start_escalation
+from tocsin.errors import InvalidInput
+from tocsin.escalations import advance, chain_levels, start_escalation
 from tocsin.flows.step_types import Outcome, StepContext, handles
 from tocsin.incident_channel import open_incident_channel
 from tocsin.models.escalation import Escalation
@@ -26,6 +27,11 @@ def escalate(context: StepContext, step: EscalateStep) -> Outcome:
     if escalation_id is None:
         subject = f"[{incident.ref}] {incident.severity} {incident.kind}: {incident.title} — {step.role.value} needed"
         body = f"{step.title or 'You are paged for this incident.'}\nSee `tocsin show {incident.id}`."
+        if not chain_levels_or_none(session, incident.id or 0, step.role):
+            return Outcome.waiting(
+                f"nobody holds the {step.role.value} role and no chain is configured: "
+                f"`tocsin assign {incident.id} {step.role.value} PERSON`"
+            )
         escalation = start_escalation(
             session, incident.id or 0, step.role, subject=subject, body=body,
             ack_timeout=parse_duration(step.ack_timeout), source=context.key,
@@ -44,3 +50,10 @@ def escalate(context: StepContext, step: EscalateStep) -> Outcome:
         f"waiting for {paged} to acknowledge until {iso_utc(escalation.next_at)}",
         wake_at=escalation.next_at, escalation=escalation.id,
     )  # fmt: skip
+
+
+def chain_levels_or_none(session, incident_id: int, role) -> list[list[str]] | None:  # type: ignore[no-untyped-def]
+    try:
+        return chain_levels(session, incident_id, role)
+    except InvalidInput:
+        return None

@@ -1,5 +1,6 @@
 """Tocsin's SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
+from tocsin.models.api_token import ApiToken
 from tocsin.models.audit import AuditEvent
 from tocsin.models.checklist import ChecklistItem
 from tocsin.models.delivery import Delivery, NoticeWave, Suppression
@@ -13,6 +14,7 @@ from tocsin.models.person import IncidentRole, Person
 from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 
 __all__ = [
+    "ApiToken",
     "Approval",
     "AuditEvent",
     "ChecklistItem",

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     slack_base_url: str | None = None
     sendgrid_api_key: SecretStr | None = None
     sendgrid_host: str | None = None
+    # The Event Webhook's verification key (base64 ECDSA public key): when set, unsigned or forged POSTs are refused.
+    sendgrid_webhook_public_key: SecretStr | None = None
     email_from: str = "incident-response@example.org"
     pseudonym_key: SecretStr | None = None
 

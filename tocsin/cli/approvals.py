@@ -70,6 +70,7 @@ def approve(
             record_approval(session, draft_id, approver=who, expected_sha256=expected_hash, comment=comment)
         )
     data["draft"] = f"D-{draft_id}"
+    _continue(draft_id)
     if json_output:
         print_json(data)
         return
@@ -96,8 +97,19 @@ def reject(
     with session_scope() as session:
         data = approval_dict(record_rejection(session, draft_id, approver=who, comment=comment))
     data["draft"] = f"D-{draft_id}"
+    _continue(draft_id)
     if json_output:
         print_json(data)
         return
     console.print(f"[bold]D-{draft_id}[/] rejected by {data['by']} (revision {data['revision']}): {data['comment']}")
     console.print(f"Edit it with `tocsin draft edit {draft_id} ...`, then `tocsin review {draft_id}` again.")
+
+
+def _continue(draft_id: int) -> None:
+    from tocsin.cli.output import continue_playbooks
+    from tocsin.db.engine import session_scope
+    from tocsin.drafts import get_draft
+
+    with session_scope() as session:
+        incident_id = get_draft(session, draft_id).incident_id
+    continue_playbooks(incident_id)

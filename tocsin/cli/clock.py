@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from tocsin.cli.app import app
-from tocsin.cli.output import AS_OPTION, JSON_OPTION, acting_person, console, display_zone, print_json
+from tocsin.cli.output import (
+    AS_OPTION,
+    JSON_OPTION,
+    acting_person,
+    console,
+    continue_playbooks,
+    display_zone,
+    print_json,
+)
 
 scheduler_app = typer.Typer(help="Deadline reminders and overdue escalations (APScheduler).", no_args_is_help=True)
 app.add_typer(scheduler_app, name="scheduler")
@@ -86,6 +94,8 @@ def facts(
     with session_scope() as session:
         record = get_incident(session, parse_incident_id(incident))
         changes = set_facts(session, record, document, actor=acting_person(actor))
+        incident_id = record.id or 0
+    continue_playbooks(incident_id)
     _report_changes(changes, json_output)
 
 
@@ -110,6 +120,8 @@ def _record(
         if must_be_owed and must_be_owed not in {o.rule for o in obligations_of(session, record.id or 0)}:
             raise InvalidInput(f"{record.ref} owes no {must_be_owed!r}; see `tocsin clock {record.id}` for its rules")
         changes = record_event(session, record, name, when, actor=acting_person(actor), note=note)
+        incident_id = record.id or 0
+    continue_playbooks(incident_id)
     _report_changes(changes, json_output, f"{name} recorded at {when.isoformat()}")
 
 

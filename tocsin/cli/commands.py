@@ -13,6 +13,7 @@ from tocsin.cli import (  # noqa: F401  (each module registers its commands)
     people,
     playbooks,
     sentiment,
+    serve,
     suppress,
     templates,
 )

@@ -41,6 +41,9 @@ def ack(
             "acked_by": record.acked_by,
             "acked_at": iso_utc(record.acked_at) if record.acked_at else None,
         }
+    from tocsin.cli.output import continue_playbooks
+
+    continue_playbooks(record.incident_id)
     if json_output:
         print_json(data)
         return

@@ -210,6 +210,9 @@ def assign(
     with session_scope() as session:
         assign_role(session, incident_id, role, person, actor=who, expected_version=if_version)
         data = incident_dict(get_incident(session, incident_id), roles_of(session, incident_id))
+    from tocsin.cli.output import continue_playbooks
+
+    continue_playbooks(incident_id)
     _report(data, f"{person} is {role.lower()} on {data['ref']}", json_output)
 
 

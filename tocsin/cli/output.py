@@ -46,3 +46,12 @@ def display_zone() -> str:
     except OSError:
         pass
     return "UTC"
+
+
+def continue_playbooks(incident_id: int) -> None:
+    """After a change a playbook may be waiting for (approval, ack, assignment, event), let it go on."""
+    from tocsin.flows.launch import wake
+
+    notes = Console(stderr=True, highlight=False)
+    for how in wake(incident_id):
+        notes.print(f"[dim]playbook continues: {how}[/]")

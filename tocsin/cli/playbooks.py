@@ -189,6 +189,10 @@ def task_done(
     with session_scope() as session:
         item = mark_done(session, task_id, person=acting_person(actor))
         console.print(f"task {item.id} done: {item.title}")
+        incident_id = item.incident_id
+    from tocsin.cli.output import continue_playbooks
+
+    continue_playbooks(incident_id)
 
 
 @playbook_app.command("input")

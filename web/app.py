@@ -1,0 +1,53 @@
+"""The FastAPI application: `create_app(settings)` wires the routers, the error mapping and the state
+kept for the life of the process (the settings, the per-brand mention detectors)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI
+
+from tocsin.config import Settings, get_settings
+
+log = logging.getLogger("tocsin.web")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app. The database is the one the process settings name (`TOCSIN_DATABASE_URL`); Slack's signing
+    secret, SendGrid's webhook key and the pseudonym key come from `settings`."""
+    from importlib.metadata import version
+
+    from tocsin.web import api_drafts, api_escalations, api_incidents, mentions, slack, webhooks
+    from tocsin.web.errors import install_error_handlers
+
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Tocsin",
+        version=version("tocsin"),
+        description=(
+            "Incident response with the regulators' clocks built in. `/api/*` needs "
+            "`Authorization: Bearer <token>` (`tocsin token create PERSON`); `/slack/*` and "
+            "`/webhooks/*` are verified by their providers' signatures."
+        ),
+    )
+    app.state.settings = settings
+    app.state.mention_watch = mentions.MentionWatch.from_settings(settings)
+    install_error_handlers(app)
+    for module in (api_incidents, api_drafts, api_escalations, mentions, slack, webhooks):
+        app.include_router(module.router)
+    app.add_api_route("/api/health", health, methods=["GET"], tags=["health"], summary="Liveness and database check")
+    if settings.sendgrid_webhook_public_key is None:
+        log.warning("TOCSIN_SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid accepts unsigned POSTs")
+    return app
+
+
+def health() -> dict[str, Any]:
+    from sqlalchemy import text
+
+    from tocsin.db.engine import session_scope
+    from tocsin.db.migrate import SCHEMA_HEAD
+
+    with session_scope() as session:
+        session.execute(text("SELECT 1"))
+    return {"status": "ok", "schema": SCHEMA_HEAD}
