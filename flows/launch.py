@@ -93,14 +93,17 @@ def dispatch(run_id: int, *, wait: bool = False) -> str:
 
         configure()
         from prefect.deployments import run_deployment
+        from prefect.settings import PREFECT_API_URL, temporary_settings
 
-        flow_run = run_deployment(
-            DEPLOYMENT,
-            parameters={"run_id": run_id},
-            timeout=None if wait else 0,
-            as_subflow=False,
-            idempotency_key=f"run{run_id}:{utcnow().isoformat()}",
-        )
+        # Prefect reads its settings once per process; follow the environment as it is now.
+        with temporary_settings(updates={PREFECT_API_URL: os.environ["PREFECT_API_URL"]}):
+            flow_run = run_deployment(
+                DEPLOYMENT,
+                parameters={"run_id": run_id},
+                timeout=None if wait else 0,
+                as_subflow=False,
+                idempotency_key=f"run{run_id}:{utcnow().isoformat()}",
+            )
         return f"deployment {DEPLOYMENT}, flow run {flow_run.id}"
     if wait:
         from tocsin.flows.playbook_flow import playbook_flow

@@ -1,5 +1,5 @@
-"""`/api/incidents`: list, declare, show, status, roles, the obligations' countdown, the timeline and
-clock events. Each route is the CLI command of the same name over HTTP, calling the same services."""
+"""`/api/incidents`: list, declare, show, status, roles, facts, the obligations' countdown, the timeline
+and clock events. Each route is the CLI command of the same name over HTTP, calling the same services."""
 
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def change_status(incident: str, body: StatusBody, actor: Actor) -> dict[str, An
 
 
 @router.post("/{incident}/roles", status_code=201, summary="Give a person a role on the incident")
-def assign(incident: str, body: RoleBody, actor: Actor) -> dict[str, Any]:
+def assign(incident: str, body: RoleBody, actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
     from tocsin.incidents import assign as assign_role
     from tocsin.incidents import get_incident, roles_of
     from tocsin.serialize import incident_dict
@@ -118,7 +118,23 @@ def assign(incident: str, body: RoleBody, actor: Actor) -> dict[str, Any]:
     incident_id = _incident_id(incident)
     with session_scope() as session:
         assign_role(session, incident_id, body.role, body.person, actor=actor, expected_version=body.if_version)
-        return incident_dict(get_incident(session, incident_id), roles_of(session, incident_id))
+        data = incident_dict(get_incident(session, incident_id), roles_of(session, incident_id))
+    wake_later(tasks, incident_id)  # a playbook may be waiting for someone to hold this role
+    return data
+
+
+@router.put("/{incident}/facts", summary="Replace the facts document and recompute the obligations")
+def replace_facts(incident: str, document: dict[str, Any], actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
+    from tocsin.facts import validate_facts
+    from tocsin.incidents import get_incident
+    from tocsin.obligations import set_facts
+
+    incident_id = _incident_id(incident)
+    validate_facts(document, where="body")
+    with session_scope() as session:
+        changes = set_facts(session, get_incident(session, incident_id), document, actor=actor)
+    wake_later(tasks, incident_id)
+    return {"added": changes.added, "changed": changes.changed, "withdrawn": changes.withdrawn}
 
 
 @router.get("/{incident}/clock", summary="The live countdown of every obligation")

@@ -63,7 +63,8 @@ class MentionWatch:
                 self._scans[label] = scan
             before = (scan.stats.other_brand, scan.stats.late, scan.stats.bins)
             scan.add_all(mentions)
-            fired, self._fired = self._fired, []
+            fired = self._fired.copy()
+            self._fired.clear()  # in place: every Scan's on_alert appends to this very list
             after = (scan.stats.other_brand, scan.stats.late, scan.stats.bins)
         other_brand, late, bins = (b - a for a, b in zip(before, after, strict=True))
         return fired, {"other_brand": other_brand, "late": late, "bins_closed": bins}

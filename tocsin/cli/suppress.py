@@ -111,21 +111,31 @@ def purge(
     actor: str | None = AS_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Remove notice recipients' personal data older than recipient_retention_days (counts are kept)."""
+    """Remove personal data past its retention: wave recipients (counts are kept), outbox copies and drill
+    recipient lists (recipient_retention_days), mention streams (mention_retention_days)."""
     from tocsin.clocks import utcnow
     from tocsin.config import get_settings
     from tocsin.db.engine import session_scope
     from tocsin.purge import purge_recipient_data
 
+    from datetime import UTC, datetime
+
+    from tocsin.purge_files import purge_files
+
     who = acting_person(actor)
-    days = get_settings().recipient_retention_days
+    settings = get_settings()
+    days = settings.recipient_retention_days
     with session_scope() as session:
         purged = purge_recipient_data(session, now=utcnow(), retention_days=days, actor=who, dry_run=dry_run)
+    files = purge_files(settings.home, now=datetime.now(UTC), recipient_days=days,
+                        mention_days=settings.mention_retention_days, dry_run=dry_run)  # fmt: skip
     data = {
         "retention_days": days,
+        "mention_retention_days": settings.mention_retention_days,
         "dry_run": dry_run,
         "waves": [{"wave": p.wave_id, "incident": f"INC-{p.incident_id}", "rows": p.rows} for p in purged],
         "rows": sum(p.rows for p in purged),
+        "files": {kind: sum(1 for f in files if f.kind == kind) for kind in ("outbox", "recipients", "mentions")},
     }
     if json_output:
         print_json(data)
@@ -134,3 +144,6 @@ def purge(
     console.print(f"Retention {days} days: {verb} the recipient data of {len(purged)} wave(s), {data['rows']:,} rows.")
     for item in data["waves"]:
         console.print(f"  wave {item['wave']} ({item['incident']}): {item['rows']:,} rows")
+    counts = data["files"]
+    console.print(f"Files {verb}: {counts['outbox']} outbox message(s), {counts['recipients']} recipient list(s), "
+                  f"{counts['mentions']} mention stream(s).")  # fmt: skip

@@ -1,0 +1,49 @@
+"""Removing files that hold personal data after their retention period: outbox copies of messages
+(addresses, names), drill recipient lists (`recipient_retention_days`) and mention streams
+(`mention_retention_days`). Age is the file's modification time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Expired:
+    path: Path
+    kind: str  # outbox | recipients | mentions
+
+
+def _files(home: Path) -> Iterator[tuple[Path, str]]:
+    for folder in [home / "outbox", *sorted((home / "drills").glob("*/outbox"))]:
+        for path in folder.glob("*"):
+            if path.suffix in (".eml", ".json"):
+                yield path, "outbox"
+    for path in (home / "drills").glob("*/recipients.csv"):
+        yield path, "recipients"
+    for path in (home / "drills").glob("*/mentions.jsonl"):
+        yield path, "mentions"
+
+
+def expired_files(home: Path, *, now: datetime, recipient_days: int, mention_days: int) -> list[Expired]:
+    limits = {
+        "outbox": now - timedelta(days=recipient_days),
+        "recipients": now - timedelta(days=recipient_days),
+        "mentions": now - timedelta(days=mention_days),
+    }
+    found = []
+    for path, kind in _files(home):
+        modified = datetime.fromtimestamp(path.stat().st_mtime, tz=now.tzinfo)
+        if modified <= limits[kind]:
+            found.append(Expired(path, kind))
+    return found
+
+
+def purge_files(home: Path, *, now: datetime, recipient_days: int, mention_days: int, dry_run: bool) -> list[Expired]:
+    found = expired_files(home, now=now, recipient_days=recipient_days, mention_days=mention_days)
+    if not dry_run:
+        for item in found:
+            item.path.unlink(missing_ok=True)
+    return found
