@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tocsin.clocks import FixedClock, iso_utc, use_clock
 from tocsin.flows.scenario import Scenario, mention_lines, write_recipients
 from tocsin.playbooks.schema import parse_duration
+
+from tocsin.clocks import FixedClock, iso_utc, use_clock
 
 DEFAULT_SPEED = 72 * 3600 / 60  # 72 simulated hours in one real minute
 
@@ -148,15 +149,22 @@ def _run(
             feed.release_until(clock.now())
         log.flush()
     card = scorecard(incident_id, run_id, scenario)
-    card["drill"] = {"phases": phases, "real_seconds": round(time.monotonic() - started, 1), "speed": speed,
-                     "status": status, "stuck": stuck, "folder": str(folder)}  # fmt: skip
+    card["drill"] = {
+        "phases": phases,
+        "real_seconds": round(time.monotonic() - started, 1),
+        "speed": speed,
+        "status": status,
+        "stuck": stuck,
+        "folder": str(folder),
+    }
     write_scorecard(card, folder)
     return DrillResult(folder, incident_id, run_id, status, card, stuck, phases, time.monotonic() - started)
 
 
 def _run_due(run_id: int, now: datetime) -> bool:
-    from tocsin.db.engine import session_scope
     from tocsin.models.playbook_run import PlaybookRun
+
+    from tocsin.db.engine import session_scope
 
     with session_scope() as session:
         run = session.get(PlaybookRun, run_id)
@@ -166,7 +174,6 @@ def _run_due(run_id: int, now: datetime) -> bool:
 def _phase_runner(use_prefect: bool) -> Callable[[int], str]:
     if use_prefect:
         from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
         from tocsin.flows.playbook_flow import playbook_flow
 
         def phase(run_id: int) -> str:
@@ -213,8 +220,24 @@ class TimelineEcho:
 
 
 def describe(action: str, actor: str, payload: dict[str, Any]) -> str:
-    keys = ("step", "kind", "rule", "role", "person", "to", "paged", "note", "deadline_utc", "decision", "comment",
-            "channel", "status", "reason", "draft", "summary")  # fmt: skip
+    keys = (
+        "step",
+        "kind",
+        "rule",
+        "role",
+        "person",
+        "to",
+        "paged",
+        "note",
+        "deadline_utc",
+        "decision",
+        "comment",
+        "channel",
+        "status",
+        "reason",
+        "draft",
+        "summary",
+    )
     details = ", ".join(f"{k}={payload[k]}" for k in keys if payload.get(k) not in (None, "", [], {}))
     return f"{action:<28} {actor:<9} {details}"[:220]
 

@@ -10,11 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tocsin.clocks import parse_instant
-from tocsin.db.engine import session_scope
 from tocsin.sentiment.detector import Alert
 from tocsin.sentiment.mention import parse_line
 from tocsin.sentiment.scan import Scan
+
+from tocsin.clocks import parse_instant
+from tocsin.db.engine import session_scope
 from tocsin.sentiment_alerts import attach_alert
 
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlmodel import select
-
-from tocsin.db.engine import session_scope
 from tocsin.flows.scenario import Scenario
 from tocsin.models.checklist import ChecklistItem
 from tocsin.models.escalation import Escalation
 from tocsin.models.playbook_run import PlaybookRun
 from tocsin.playbooks.schema import parse_duration
+
+from tocsin.db.engine import session_scope
 from tocsin.reminders import desired_jobs, fire_reminder
 
 
@@ -55,7 +55,8 @@ class SimulatedTeam:
                             actions.append((paged + parse_duration(delay), "ack", (escalation.id, handle)))
             for item in session.exec(
                 select(ChecklistItem).where(
-                    ChecklistItem.incident_id == self.incident_id, ChecklistItem.done_at.is_(None)  # type: ignore[union-attr]
+                    ChecklistItem.incident_id == self.incident_id,
+                    ChecklistItem.done_at.is_(None),  # type: ignore[union-attr]
                 )
             ):
                 from tocsin.models.enums import Role
@@ -95,8 +96,8 @@ class SimulatedTeam:
 
     def act(self, now: datetime) -> list[str]:
         """Do everything due by `now`; returns what was done (empty: nothing changed)."""
-        from tocsin.escalations import acknowledge
         from tocsin.errors import InvalidInput
+        from tocsin.escalations import acknowledge
         from tocsin.obligations import record_event
 
         done: list[str] = []
@@ -114,8 +115,13 @@ class SimulatedTeam:
                     elif kind == "event":
                         from tocsin.incidents import get_incident
 
-                        record_event(session, get_incident(session, self.incident_id), details[0], now,
-                                     actor=self.scenario.people[0].handle)  # fmt: skip
+                        record_event(
+                            session,
+                            get_incident(session, self.incident_id),
+                            details[0],
+                            now,
+                            actor=self.scenario.people[0].handle,
+                        )
                         self.events_done.add(details[0])
                     else:
                         from tocsin.flows import drill_drafts

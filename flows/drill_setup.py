@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tocsin.db.engine import session_scope
 from tocsin.flows.launch import launch
 from tocsin.flows.scenario import Scenario
-from tocsin.incidents import Declaration, assign, declare
 from tocsin.models.enums import Role
-from tocsin.people import upsert_person
 from tocsin.playbooks.schema import parse_duration
+
+from tocsin.db.engine import session_scope
+from tocsin.incidents import Declaration, assign, declare
+from tocsin.people import upsert_person
 
 
 def declare_scenario(scenario: Scenario, playbook: str, inputs: dict[str, Any]) -> tuple[int, int]:

@@ -15,15 +15,15 @@ import sys
 from typing import Any
 
 from sqlmodel import col, select
+from tocsin.flows.runner import URGENT, advance
+from tocsin.models.playbook_run import PlaybookRun
+from tocsin.playbooks.loader import get_playbook
 
 from tocsin.audit import append_event
 from tocsin.clocks import utcnow
 from tocsin.db.engine import session_scope
 from tocsin.errors import InvalidInput
-from tocsin.flows.runner import URGENT, advance
 from tocsin.incidents import get_incident
-from tocsin.models.playbook_run import PlaybookRun
-from tocsin.playbooks.loader import get_playbook
 
 DEPLOYMENT = "tocsin-playbook/playbook"
 
@@ -83,8 +83,9 @@ def start_urgent(run_id: int) -> str:
 def dispatch(run_id: int, *, wait: bool = False) -> str:
     """Hand the run to Prefect: a deployment run on a server, else a background (or, with wait, a
     foreground) process on the embedded Prefect. Returns how it was handed over."""
-    from tocsin.config import get_settings
     from tocsin.flows.prefect_env import server_configured
+
+    from tocsin.config import get_settings
 
     if get_settings().playbook_executor == "inline":
         return f"inline: {advance(run_id)}"
@@ -130,8 +131,9 @@ def wake(incident_id: int) -> list[str]:
 
 def set_inputs(run_id: int, values: dict[str, Any], *, actor: str) -> int:
     """Add or replace inputs of a run (validated against the playbook); returns the incident id."""
-    from tocsin.errors import NotFound
     from tocsin.playbooks.schema import Playbook
+
+    from tocsin.errors import NotFound
 
     with session_scope() as session:
         run = session.get(PlaybookRun, run_id)
@@ -140,9 +142,16 @@ def set_inputs(run_id: int, values: dict[str, Any], *, actor: str) -> int:
         known = {i.name for i in Playbook.model_validate(run.definition).inputs}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise InvalidInput(f"playbook {run.playbook} has no input(s) {', '.join(unknown)}; it takes {', '.join(sorted(known))}")
+            raise InvalidInput(
+                f"playbook {run.playbook} has no input(s) {', '.join(unknown)}; it takes {', '.join(sorted(known))}"
+            )
         run.inputs = {**run.inputs, **values}
         session.add(run)
-        append_event(session, get_incident(session, run.incident_id), actor=actor, action="playbook.inputs",
-                     payload={"run": run_id, "inputs": sorted(values)})  # fmt: skip
+        append_event(
+            session,
+            get_incident(session, run.incident_id),
+            actor=actor,
+            action="playbook.inputs",
+            payload={"run": run_id, "inputs": sorted(values)},
+        )
         return run.incident_id

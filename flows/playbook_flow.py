@@ -14,7 +14,6 @@ prefect_env.configure()
 
 from prefect import flow, task  # noqa: E402
 from prefect.runtime import flow_run  # noqa: E402
-
 from tocsin.flows import runner  # noqa: E402
 
 RETRIES = {"compute_obligations": 2, "open_channel": 2, "set_status": 1, "checklist": 1, "wait_until": 1}
@@ -27,8 +26,9 @@ def step_task(run_id: int, step_id: str) -> str:
 
 def _prefect_step(run_id: int, step_id: str) -> str:
     step_type = runner.step_type(run_id, step_id)
-    options = step_task.with_options(task_run_name=f"{step_type}:{step_id}", retries=RETRIES.get(step_type, 0),
-                                     retry_delay_seconds=2)  # fmt: skip
+    options = step_task.with_options(
+        task_run_name=f"{step_type}:{step_id}", retries=RETRIES.get(step_type, 0), retry_delay_seconds=2
+    )
     return options(run_id, step_id)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import Session, col, select
-
-from tocsin.clocks import iso_utc
 from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 from tocsin.playbooks.schema import Playbook
+
+from tocsin.clocks import iso_utc
 
 
 def runs_of(session: Session, incident_id: int) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from prefect import flow  # noqa: E402
 def send_due_reminders() -> dict[str, int]:
     """Send every deadline reminder and overdue escalation that is due, and wake runs whose wait ended."""
     from tocsin.flows.wake import wake_due_runs
+
     from tocsin.scheduler import run_once
 
     return {"reminders": run_once(), "runs_woken": len(wake_due_runs())}

@@ -17,18 +17,18 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlmodel import col, select
+from tocsin.flows.step_types import Outcome, StepContext, handler_for
+from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
+from tocsin.playbooks.logic import holds
+from tocsin.playbooks.schema import Playbook
 
 from tocsin.audit import append_event
 from tocsin.clocks import iso_utc, utcnow
 from tocsin.db.engine import session_scope
 from tocsin.dispatch import deliver_pending
 from tocsin.errors import NotFound, TocsinError
-from tocsin.flows.step_types import Outcome, StepContext, handler_for
 from tocsin.incidents import get_incident
-from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 from tocsin.obligations import obligations_of
-from tocsin.playbooks.logic import holds
-from tocsin.playbooks.schema import Playbook
 
 FINISHED = ("done", "skipped")
 # Steps a launch runs at once, before Prefect takes over: they page people and start the clock.
@@ -164,10 +164,12 @@ def acquire_lease(run_id: int, seconds: float = LEASE_SECONDS) -> str | None:
             return None
         taken = session.execute(
             update(PlaybookRun)
-            .where(col(PlaybookRun.id) == run_id, or_(col(PlaybookRun.lease_owner).is_(None),
-                                                     col(PlaybookRun.lease_owner) == run.lease_owner))
+            .where(
+                col(PlaybookRun.id) == run_id,
+                or_(col(PlaybookRun.lease_owner).is_(None), col(PlaybookRun.lease_owner) == run.lease_owner),
+            )
             .values(lease_owner=owner, lease_until=now + timedelta(seconds=seconds))
-        )  # fmt: skip
+        )
     return owner if taken.rowcount == 1 else None
 
 
@@ -258,6 +260,11 @@ def _set_run(run_id: int, status: str, waiting_for: str | None, wake_at: datetim
                 get_incident(session, run.incident_id),
                 actor="playbook",
                 action=f"playbook.{status}",
-                payload={"run": run_id, "playbook": run.playbook, "waiting_for": waiting_for, "wake_at": iso_utc(wake_at)},
+                payload={
+                    "run": run_id,
+                    "playbook": run.playbook,
+                    "waiting_for": waiting_for,
+                    "wake_at": iso_utc(wake_at),
+                },
             )
     return status

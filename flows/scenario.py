@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from tocsin.clocks import iso_utc
 from tocsin.models.enums import IncidentKind, Role, Severity
 from tocsin.playbooks.schema import parse_duration
+
+from tocsin.clocks import iso_utc
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 

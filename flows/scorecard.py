@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
-
-from tocsin.audit import timeline
-from tocsin.clocks import iso_utc
-from tocsin.db.engine import session_scope
 from tocsin.flows.scenario import Scenario
-from tocsin.incidents import get_incident
 from tocsin.models import Obligation, ReminderSent
 from tocsin.models.checklist import ChecklistItem
 from tocsin.models.escalation import Escalation
 from tocsin.models.playbook_run import PlaybookStepState
+
+from tocsin.audit import timeline
+from tocsin.clocks import iso_utc
+from tocsin.db.engine import session_scope
+from tocsin.incidents import get_incident
 
 TIMED = ("fixed", "guidance_target")
 
@@ -109,25 +109,42 @@ def scorecard(incident_id: int, run_id: int, scenario: Scenario) -> dict[str, An
 
 
 def markdown(card: dict[str, Any]) -> str:
-    lines = [f"# Drill scorecard: {card['scenario']}", "", f"Playbook `{card['playbook']}` on {card['incident']}, "
-             f"aware {card['aware_at']}.", "", "## Deadlines", "", "| rule | recipient | deadline (UTC) | submitted | "
-             "result |", "|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        f"# Drill scorecard: {card['scenario']}",
+        "",
+        f"Playbook `{card['playbook']}` on {card['incident']}, aware {card['aware_at']}.",
+        "",
+        "## Deadlines",
+        "",
+        "| rule | recipient | deadline (UTC) | submitted | result |",
+        "|---|---|---|---|---|",
+    ]
     for d in card["deadlines"]:
         result = "open" if d["met"] is None else ("met" if d["met"] else "MISSED")
         if d["margin_hours"] is not None:
             result += f" ({abs(d['margin_hours']):.1f} h {'early' if d['margin_hours'] >= 0 else 'late'})"
-        lines.append(f"| {d['rule']} | {d['recipient']} | {d['deadline_utc']} | {d['submitted_at'] or '—'} | {result} |")
+        lines.append(
+            f"| {d['rule']} | {d['recipient']} | {d['deadline_utc']} | {d['submitted_at'] or '—'} | {result} |"
+        )
     lines += ["", "## Response", ""]
-    for label, key in (("First regulator notice (h after awareness)", "first_regulator_notice_hours"),
-                       ("First customer notice (h after awareness)", "first_customer_notice_hours"),
-                       ("First public statement (h after awareness)", "first_public_statement_hours"),
-                       ("Pages acknowledged", "acknowledged"), ("Escalated past the first person", "escalated_beyond_first"),
-                       ("Never acknowledged", "unacknowledged"), ("Deadline reminders sent", "reminders_sent"),
-                       ("Overdue escalations", "overdue_escalations"), ("Drafts rejected by legal", "draft_rejections"),
-                       ("Drafts approved", "draft_approvals"), ("Sentiment alerts", "sentiment_alerts")):  # fmt: skip
+    for label, key in (
+        ("First regulator notice (h after awareness)", "first_regulator_notice_hours"),
+        ("First customer notice (h after awareness)", "first_customer_notice_hours"),
+        ("First public statement (h after awareness)", "first_public_statement_hours"),
+        ("Pages acknowledged", "acknowledged"),
+        ("Escalated past the first person", "escalated_beyond_first"),
+        ("Never acknowledged", "unacknowledged"),
+        ("Deadline reminders sent", "reminders_sent"),
+        ("Overdue escalations", "overdue_escalations"),
+        ("Drafts rejected by legal", "draft_rejections"),
+        ("Drafts approved", "draft_approvals"),
+        ("Sentiment alerts", "sentiment_alerts"),
+    ):
         lines.append(f"- {label}: {card[key] if card[key] is not None else '—'}")
     tasks = card["tasks"]
-    lines.append(f"- Checklist: {tasks['on_time']} on time, {tasks['late']} late, {tasks['open']} open of {tasks['total']}")
+    lines.append(
+        f"- Checklist: {tasks['on_time']} on time, {tasks['late']} late, {tasks['open']} open of {tasks['total']}"
+    )
     return "\n".join(lines) + "\n"
 
 

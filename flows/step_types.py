@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlmodel import Session
-
 from tocsin.models import Incident
 from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 

@@ -6,18 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlmodel import select
+from tocsin.flows.step_types import Outcome, StepContext, handles
+from tocsin.models import IncidentStatus, Role
+from tocsin.models.checklist import ChecklistItem
+from tocsin.playbooks.logic import resolve
+from tocsin.playbooks.schema import ChecklistStep, SetStatusStep, Timing, WaitUntilStep
 
 from tocsin.audit import append_event
 from tocsin.clocks import iso_utc, local_display
 from tocsin.dispatch import queue_to_person
-from tocsin.flows.step_types import Outcome, StepContext, handles
 from tocsin.incidents import change_status, people_with_role
 from tocsin.lifecycle import TRANSITIONS
-from tocsin.models import IncidentStatus, Role
-from tocsin.models.checklist import ChecklistItem
 from tocsin.obligations import obligations_of, recompute
-from tocsin.playbooks.logic import resolve
-from tocsin.playbooks.schema import ChecklistStep, SetStatusStep, Timing, WaitUntilStep
 
 
 def deadlines(context: StepContext) -> dict[str, datetime | None]:
@@ -55,8 +55,13 @@ def set_status(context: StepContext, step: SetStatusStep) -> Outcome:
         return Outcome.skipped(f"already {step.status.value}")
     if step.status not in TRANSITIONS[current]:
         return Outcome.skipped(f"{current.value} → {step.status.value} is not a legal transition here")
-    change_status(context.session, context.incident.id or 0, step.status.value, actor="playbook",
-                  reason=f"playbook {context.run.playbook}, step {step.id}")  # fmt: skip
+    change_status(
+        context.session,
+        context.incident.id or 0,
+        step.status.value,
+        actor="playbook",
+        reason=f"playbook {context.run.playbook}, step {step.id}",
+    )
     return Outcome.done(f"status {step.status.value}")
 
 
@@ -86,21 +91,31 @@ def checklist(context: StepContext, step: ChecklistStep) -> Outcome:
             continue
         due = when(context, task.due) if task.due else None
         item = ChecklistItem(
-            incident_id=incident.id or 0, source=context.key, number=number, title=task.title,
-            role=task.role.value, due_at=due,
-        )  # fmt: skip
+            incident_id=incident.id or 0,
+            source=context.key,
+            number=number,
+            title=task.title,
+            role=task.role.value,
+            due_at=due,
+        )
         session.add(item)
         session.flush()
         for person in people_with_role(session, incident.id or 0, Role(task.role)):
             due_text = f" by {local_display(due, zone)}" if due else ""
             queue_to_person(
-                session, person, incident_id=incident.id, purpose="task",
+                session,
+                person,
+                incident_id=incident.id,
+                purpose="task",
                 subject=f"[{incident.ref}] Task for {task.role.value}: {task.title}{due_text}",
                 body=f"{step.title or step.id}\n\n{task.title}{due_text}\nMark it done: tocsin task done {item.id}",
                 message_id=f"task:{context.key}:{number}:{person.handle}",
-            )  # fmt: skip
+            )
     append_event(
-        session, incident, actor="playbook", action="checklist.assigned",
+        session,
+        incident,
+        actor="playbook",
+        action="checklist.assigned",
         payload={"step": step.id, "tasks": [{"title": t.title, "role": t.role.value} for t in step.tasks]},
-    )  # fmt: skip
+    )
     return Outcome.done(f"{len(step.tasks)} task(s) assigned", checklist=context.key)

@@ -10,18 +10,19 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from tocsin.flows.step_types import Outcome, StepContext, handles
+from tocsin.flows.steps_clock import when
+from tocsin.models.enums import Role
+from tocsin.playbooks.schema import AwaitApprovalStep, DraftStep, NoticeWaveStep, SendStep, WatchSentimentStep
+from tocsin.templates.loader import load_template
+from tocsin.templates.problems import MissingInputs
+
 from tocsin.approvals import assert_sendable, decision_of, mark_sent
 from tocsin.clocks import iso_utc
 from tocsin.dispatch import queue_to_channel, queue_to_person
 from tocsin.drafts import DraftRequest, create_draft, get_draft, submit_for_review
-from tocsin.flows.step_types import Outcome, StepContext, handles
-from tocsin.flows.steps_clock import when
 from tocsin.incidents import commander_of, people_with_role
-from tocsin.models.enums import Role
 from tocsin.obligations import obligations_of, record_event
-from tocsin.playbooks.schema import AwaitApprovalStep, DraftStep, NoticeWaveStep, SendStep, WatchSentimentStep
-from tocsin.templates.loader import load_template
-from tocsin.templates.problems import MissingInputs
 
 
 def _drafter(context: StepContext, role: Role) -> str:
@@ -36,17 +37,18 @@ def _recipient_locales(context: StepContext, offered: list[str]) -> list[str]:
     if path and Path(path).exists():
         with Path(path).open(newline="", encoding="utf-8") as handle:
             wanted |= {(row.get("locale") or "").strip().lower() for row in csv.DictReader(handle)}
-    ordered = [context.incident.locale] + sorted(wanted - {context.incident.locale})
+    ordered = [context.incident.locale, *sorted(wanted - {context.incident.locale})]
     return [locale for locale in ordered if locale in offered] or [offered[0]]
 
 
 def drafts_of_step(context: StepContext, step_id: str) -> dict[str, int]:
     from sqlmodel import select
-
     from tocsin.models.playbook_run import PlaybookStepState
 
     state = context.session.exec(
-        select(PlaybookStepState).where(PlaybookStepState.run_id == context.run.id, PlaybookStepState.step_id == step_id)
+        select(PlaybookStepState).where(
+            PlaybookStepState.run_id == context.run.id, PlaybookStepState.step_id == step_id
+        )
     ).first()
     return dict(state.result.get("drafts", {})) if state else {}
 
@@ -77,11 +79,14 @@ def draft(context: StepContext, step: DraftStep) -> Outcome:
     refs = ", ".join(f"D-{i} ({locale})" for locale, i in made.items())
     for person in people_with_role(context.session, context.incident.id or 0, Role.legal):
         queue_to_person(
-            context.session, person, incident_id=context.incident.id, purpose="review",
+            context.session,
+            person,
+            incident_id=context.incident.id,
+            purpose="review",
             subject=f"[{context.incident.ref}] {step.template} awaits your review: {refs}",
-            body=f"Review: tocsin draft show <id>; then tocsin approve <id> or tocsin reject <id> --comment ...\n{refs}",
+            body=f"Review: tocsin draft show ID, then tocsin approve ID or tocsin reject ID --comment ...\n{refs}",
             message_id=f"review:{context.key}:{person.handle}",
-        )  # fmt: skip
+        )
     return Outcome.done(f"{refs} in review, drafted by {drafter}", drafts=made)
 
 
@@ -100,10 +105,14 @@ def await_approval(context: StepContext, step: AwaitApprovalStep) -> Outcome:
         commander = commander_of(context.session, context.incident.id or 0)
         for person in people_with_role(context.session, context.incident.id or 0, Role.commander):
             queue_to_person(
-                context.session, person, incident_id=context.incident.id, purpose="escalation",
+                context.session,
+                person,
+                incident_id=context.incident.id,
+                purpose="escalation",
                 subject=f"[{context.incident.ref}] approval of {step.draft} is late (due {iso_utc(due)})",
-                body="\n".join(pending), message_id=f"late-approval:{context.key}:{person.handle}",
-            )  # fmt: skip
+                body="\n".join(pending),
+                message_id=f"late-approval:{context.key}:{person.handle}",
+            )
         context.state.result = {**context.state.result, "late_warned": commander}
     wake = due if due is not None and due > context.now else None
     return Outcome.waiting("; ".join(pending), wake_at=wake)
@@ -125,12 +134,27 @@ def send(context: StepContext, step: SendStep) -> Outcome:
         message_id = f"send:{context.key}:{draft.ref}:{draft.content_sha256[:16]}"
         if step.channel == "email":
             address = context.input("regulator_email") or "filing@regulator.invalid"
-            queue_to_channel(session, address, incident_id=incident.id, purpose=draft.audience,
-                             subject=draft.subject, body=draft.text, message_id=message_id, kind="email")  # fmt: skip
+            queue_to_channel(
+                session,
+                address,
+                incident_id=incident.id,
+                purpose=draft.audience,
+                subject=draft.subject,
+                body=draft.text,
+                message_id=message_id,
+                kind="email",
+            )
         else:
             target = "#public-statement" if step.channel == "statement" else f"#inc-{incident.id}"
-            queue_to_channel(session, target, incident_id=incident.id, purpose=draft.audience,
-                             subject=draft.subject, body=draft.text, message_id=message_id)  # fmt: skip
+            queue_to_channel(
+                session,
+                target,
+                incident_id=incident.id,
+                purpose=draft.audience,
+                subject=draft.subject,
+                body=draft.text,
+                message_id=message_id,
+            )
         mark_sent(session, draft_id, actor="playbook", reference=message_id)
         sent.append(draft.ref)
     discharged = record_submissions(context, step.submits, f"sent {', '.join(sent)}")
@@ -162,13 +186,25 @@ def notice_wave(context: StepContext, step: NoticeWaveStep) -> Outcome:
         )
     # The wave commits as it goes (exactly-once bookkeeping), so it runs in its own session.
     with session_scope() as wave_session:
-        report = run_wave(wave_session, context.incident.id or 0, list(drafts.values()), Path(recipients),
-                          channel=email_channel(), actor="playbook")  # fmt: skip
+        report = run_wave(
+            wave_session,
+            context.incident.id or 0,
+            list(drafts.values()),
+            Path(recipients),
+            channel=email_channel(),
+            actor="playbook",
+        )
     context.session.refresh(context.incident)
     summary: dict[str, Any] = report.counts()
     if report.sent or report.already_sent:
-        record_event(context.session, context.incident, "consumers_notified", context.now, actor="playbook",
-                     note=f"notice wave {report.wave_id}")  # fmt: skip
+        record_event(
+            context.session,
+            context.incident,
+            "consumers_notified",
+            context.now,
+            actor="playbook",
+            note=f"notice wave {report.wave_id}",
+        )
         summary["submitted"] = record_submissions(context, step.submits, f"notice wave {report.wave_id}")
     return Outcome.done(", ".join(f"{k} {v}" for k, v in summary.items() if v), wave=summary)
 
@@ -182,6 +218,7 @@ def watch_sentiment(context: StepContext, step: WatchSentimentStep) -> Outcome:
     return Outcome.done(
         f"watching mentions{' of ' + step.brand if step.brand else ''} until {iso_utc(until)}"
         + (f" from {source}" if source else " (feed them with `tocsin sentiment watch --incident`)"),
-        watch_until=iso_utc(until), mentions=source, brand=step.brand,
-    )  # fmt: skip
-
+        watch_until=iso_utc(until),
+        mentions=source,
+        brand=step.brand,
+    )

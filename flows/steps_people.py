@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from tocsin.flows.step_types import Outcome, StepContext, handles
+from tocsin.models.escalation import Escalation
+from tocsin.playbooks.schema import EscalateStep, OpenChannelStep, parse_duration
+
 from tocsin.clocks import iso_utc
 from tocsin.errors import InvalidInput
 from tocsin.escalations import advance, chain_levels, start_escalation
-from tocsin.flows.step_types import Outcome, StepContext, handles
 from tocsin.incident_channel import open_incident_channel
-from tocsin.models.escalation import Escalation
-from tocsin.playbooks.schema import EscalateStep, OpenChannelStep, parse_duration
 
 
 @handles("open_channel")
@@ -16,8 +17,10 @@ def open_channel(context: StepContext, step: OpenChannelStep) -> Outcome:
     opened = open_incident_channel(context.session, context.incident, list(step.invite), key=context.key)
     return Outcome.done(
         f"{opened.name} via {opened.via} with {', '.join(opened.members) or 'nobody yet'}",
-        channel=opened.name, channel_id=opened.channel_id, members=opened.members,
-    )  # fmt: skip
+        channel=opened.name,
+        channel_id=opened.channel_id,
+        members=opened.members,
+    )
 
 
 @handles("escalate")
@@ -33,23 +36,31 @@ def escalate(context: StepContext, step: EscalateStep) -> Outcome:
                 f"`tocsin assign {incident.id} {step.role.value} PERSON`"
             )
         escalation = start_escalation(
-            session, incident.id or 0, step.role, subject=subject, body=body,
-            ack_timeout=parse_duration(step.ack_timeout), source=context.key,
-        )  # fmt: skip
+            session,
+            incident.id or 0,
+            step.role,
+            subject=subject,
+            body=body,
+            ack_timeout=parse_duration(step.ack_timeout),
+            source=context.key,
+        )
         context.state.result = {**context.state.result, "escalation": escalation.id}
     else:
         found = session.get(Escalation, escalation_id)
         assert found is not None
         escalation = advance(session, found)
     if escalation.status == "acked":
-        return Outcome.done(f"acknowledged by {escalation.acked_by}", escalation=escalation.id, acked_by=escalation.acked_by)
+        return Outcome.done(
+            f"acknowledged by {escalation.acked_by}", escalation=escalation.id, acked_by=escalation.acked_by
+        )
     if escalation.status == "exhausted":
         return Outcome.done(f"nobody in {step.role.value} acknowledged", escalation=escalation.id, acked_by=None)
     paged = ", ".join(escalation.levels[escalation.level])
     return Outcome.waiting(
         f"waiting for {paged} to acknowledge until {iso_utc(escalation.next_at)}",
-        wake_at=escalation.next_at, escalation=escalation.id,
-    )  # fmt: skip
+        wake_at=escalation.next_at,
+        escalation=escalation.id,
+    )
 
 
 def chain_levels_or_none(session, incident_id: int, role) -> list[list[str]] | None:  # type: ignore[no-untyped-def]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from sqlmodel import col, select
+from tocsin.models.playbook_run import PlaybookRun
 
 from tocsin.clocks import utcnow
 from tocsin.db.engine import session_scope
-from tocsin.models.playbook_run import PlaybookRun
 
 
 def due_runs() -> list[int]:

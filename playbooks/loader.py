@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-
 from tocsin.clock.yaml_lines import line_of, load_yaml
-from tocsin.errors import InvalidInput
 from tocsin.playbooks.schema import STEP_TYPES, Condition, Playbook, Timing
+
+from tocsin.errors import InvalidInput
 
 BUILT_IN = Path(__file__).parent
 
@@ -74,7 +74,9 @@ def parse_playbook(text: str, name: str, known: Knowledge | None = None) -> Play
         data = load_yaml(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
-        raise InvalidInput(f"invalid YAML: {error.problem}", where=f"{name}:{mark.line + 1}" if mark else name) from None
+        raise InvalidInput(
+            f"invalid YAML: {error.problem}", where=f"{name}:{mark.line + 1}" if mark else name
+        ) from None
     if not isinstance(data, dict):
         raise InvalidInput("a playbook is a mapping with name, version, kind, roles and steps", where=name)
     for index, step in enumerate(data.get("steps") or []):

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
 from tocsin.models.enums import IncidentKind, IncidentStatus, Role
 
 DURATION = re.compile(r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>m|min|h|d)$")
@@ -193,9 +192,18 @@ Step = Annotated[
     Field(discriminator="type"),
 ]
 STEP_TYPES = (
-    "compute_obligations", "open_channel", "escalate", "draft", "await_approval", "send", "notice_wave",
-    "watch_sentiment", "checklist", "wait_until", "set_status",
-)  # fmt: skip
+    "compute_obligations",
+    "open_channel",
+    "escalate",
+    "draft",
+    "await_approval",
+    "send",
+    "notice_wave",
+    "watch_sentiment",
+    "checklist",
+    "wait_until",
+    "set_status",
+)
 
 
 class PlaybookInput(Strict):

@@ -35,7 +35,12 @@ def mark_done(session: Session, item_id: int, *, person: str) -> ChecklistItem:
         get_incident(session, item.incident_id),
         actor=person,
         action="checklist.done",
-        payload={"task": item_id, "title": item.title, "role": item.role, "due": iso_utc(item.due_at),
-                 "late": bool(item.due_at and now > item.due_at)},  # fmt: skip
+        payload={
+            "task": item_id,
+            "title": item.title,
+            "role": item.role,
+            "due": iso_utc(item.due_at),
+            "late": bool(item.due_at and now > item.due_at),
+        },
     )
     return item

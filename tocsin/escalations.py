@@ -99,7 +99,11 @@ def advance(session: Session, escalation: Escalation) -> Escalation:
             incident,
             actor="tocsin",
             action="escalation.escalated",
-            payload={"escalation": escalation.id, "level": escalation.level, "paged": escalation.levels[escalation.level]},
+            payload={
+                "escalation": escalation.id,
+                "level": escalation.level,
+                "paged": escalation.levels[escalation.level],
+            },
         )
     else:
         escalation.status, escalation.next_at = "exhausted", None

@@ -48,15 +48,22 @@ def open_incident_channel(session: Session, incident: Incident, roles: list[Role
     else:
         name = incident_channel_name(str(incident.id), incident.title)
         queue_to_channel(
-            session, f"#{name}", incident_id=incident.id, purpose="brief",
+            session,
+            f"#{name}",
+            incident_id=incident.id,
+            purpose="brief",
             subject=f"Incident channel for {incident.ref} (members: {', '.join(sorted(members)) or 'none'})",
-            body=brief, message_id=f"brief:{key}",
-        )  # fmt: skip
+            body=brief,
+            message_id=f"brief:{key}",
+        )
         opened = OpenedChannel(name=name, channel_id=f"#{name}", members=sorted(members), created=True, via="outbox")
     append_event(
-        session, incident, actor="playbook", action="channel.opened",
+        session,
+        incident,
+        actor="playbook",
+        action="channel.opened",
         payload={"channel": opened.name, "members": opened.members, "via": opened.via, "created": opened.created},
-    )  # fmt: skip
+    )
     return opened
 
 
@@ -68,14 +75,21 @@ def _open_on_slack(incident: Incident, people: list[Person], brief: str, command
     assert settings.slack_token is not None
     from slack_sdk import WebClient
 
-    slack = SlackChannel(settings.slack_token.get_secret_value(), base_url=settings.slack_base_url or WebClient.BASE_URL)
+    slack = SlackChannel(
+        settings.slack_token.get_secret_value(), base_url=settings.slack_base_url or WebClient.BASE_URL
+    )
     channel = slack.open_incident_channel(str(incident.id), incident.title)
     user_ids = [p.slack_user_id or slack.lookup_user_id(p.email or "") for p in people if p.slack_user_id or p.email]
     slack.invite(channel.id, [u for u in user_ids if u])
     message = incident_brief(
-        incident_id=incident.ref, title=incident.title, severity=incident.severity, status=incident.status,
-        summary=brief, declared_at=incident.declared_at, commander=commander,
-    )  # fmt: skip
+        incident_id=incident.ref,
+        title=incident.title,
+        severity=incident.severity,
+        status=incident.status,
+        summary=brief,
+        declared_at=incident.declared_at,
+        commander=commander,
+    )
     posted = slack.post(channel.id, message.text, message.blocks)
     slack.pin(channel.id, posted.ts)
     return OpenedChannel(channel.name, channel.id, sorted(p.handle for p in people), channel.created, "slack")

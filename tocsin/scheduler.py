@@ -43,8 +43,10 @@ def sync_reminders() -> None:
     if scheduler is None:
         return
     now = utcnow()
-    wanted = {job_id: (fire_reminder, [o, lead, deadline.isoformat()], run_at)
-              for job_id, (o, lead, deadline, run_at) in desired_jobs(now).items()}  # fmt: skip
+    wanted = {
+        job_id: (fire_reminder, [o, lead, deadline.isoformat()], run_at)
+        for job_id, (o, lead, deadline, run_at) in desired_jobs(now).items()
+    }
     wanted.update(_wake_jobs())
     existing = {job.id for job in scheduler.get_jobs() if job.id.startswith(("reminder:", "wake:"))}
     for stale in existing - set(wanted):

@@ -29,10 +29,14 @@ def attach_alert(session: Session, incident_id: int, alert: dict[str, Any], *, s
     incident = get_incident(session, incident_id)
     append_event(session, incident, actor="sentiment", action="sentiment.alert", payload={**alert, "source": source})
     queue_to_channel(
-        session, f"#inc-{incident_id}", incident_id=incident_id, purpose="sentiment",
-        subject=f"[{incident.ref}] Sentiment: {alert['kind']} spike", body=describe_alert(alert),
+        session,
+        f"#inc-{incident_id}",
+        incident_id=incident_id,
+        purpose="sentiment",
+        subject=f"[{incident.ref}] Sentiment: {alert['kind']} spike",
+        body=describe_alert(alert),
         message_id=f"sentiment:{incident_id}:{alert['kind']}:{alert['detected_at']}",
-    )  # fmt: skip
+    )
 
 
 def propose_crisis(session: Session, alert: dict[str, Any], *, brand: str | None = None) -> str | None:
@@ -42,7 +46,10 @@ def propose_crisis(session: Session, alert: dict[str, Any], *, brand: str | None
         return None
     person, _ = ensure_person(session, on_duty)
     queue_to_person(
-        session, person, incident_id=None, purpose="proposal",
+        session,
+        person,
+        incident_id=None,
+        purpose="proposal",
         subject=f"Negative spike{' about ' + brand if brand else ''}: declare a crisis?",
         body=(
             f"{describe_alert(alert)}\nSample mentions: {', '.join(alert.get('sample_ids', [])[:5])}\n\n"
@@ -51,5 +58,5 @@ def propose_crisis(session: Session, alert: dict[str, Any], *, brand: str | None
             "Nothing happens unless you do."
         ),
         message_id=f"proposal:{alert['kind']}:{alert['detected_at']}:{utcnow().date().isoformat()}",
-    )  # fmt: skip
+    )
     return person.handle

@@ -37,7 +37,9 @@ def scan_and_raise(source: str | Path, *, incident_id: int | None = None, brand:
             seen = {
                 (e.payload.get("kind"), e.payload.get("detected_at"))
                 for e in session.exec(
-                    select(AuditEvent).where(AuditEvent.incident_id == incident_id, AuditEvent.action == "sentiment.alert")
+                    select(AuditEvent).where(
+                        AuditEvent.incident_id == incident_id, AuditEvent.action == "sentiment.alert"
+                    )
                 )
             }
             for alert in alerts:

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from tocsin.models import IncidentKind, Severity
 
 from tocsin.clocks import FixedClock, use_clock
 from tocsin.db.engine import session_scope
 from tocsin.incidents import Declaration, assign, declare
-from tocsin.models import IncidentKind, Severity
 from tocsin.people import upsert_person
 
 START = datetime(2027, 3, 9, 7, 30, tzinfo=UTC)
@@ -19,8 +19,15 @@ FACTS = {
     "facts": {"personal_data_breach": True, "likely_high_risk_to_individuals": True, "data_subjects": {"FR": 900}},
     "events": {"aware_personal_data_breach": "2027-03-09T07:00:00Z"},
 }
-TEAM = [("alice", "commander"), ("bob", "legal"), ("bea", "legal"), ("carol", "it"), ("cem", "it"),
-        ("dana", "comms"), ("erin", "dpo")]  # fmt: skip
+TEAM = [
+    ("alice", "commander"),
+    ("bob", "legal"),
+    ("bea", "legal"),
+    ("carol", "it"),
+    ("cem", "it"),
+    ("dana", "comms"),
+    ("erin", "dpo"),
+]
 
 
 @pytest.fixture
@@ -39,11 +46,17 @@ def incident(tocsin_db: str, clock: FixedClock) -> int:
             upsert_person(session, handle, name=handle.title(), email=f"{handle}@shop.example")
         record = declare(
             session,
-            Declaration(kind=IncidentKind.breach, title="Backups exposed", severity=Severity.SEV1,
-                        aware_at=datetime(2027, 3, 9, 7, tzinfo=UTC), commander="alice", facts=FACTS,
-                        timezone="Europe/Paris"),
+            Declaration(
+                kind=IncidentKind.breach,
+                title="Backups exposed",
+                severity=Severity.SEV1,
+                aware_at=datetime(2027, 3, 9, 7, tzinfo=UTC),
+                commander="alice",
+                facts=FACTS,
+                timezone="Europe/Paris",
+            ),
             actor="alice",
-        )  # fmt: skip
+        )
         for handle, role in TEAM[1:]:
             assign(session, record.id or 0, role, handle, actor="alice")
         return record.id or 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tocsin.playbooks.loader import built_in_paths, parse_playbook
 
 from tests.helpers import ok, run_cli
 from tocsin.errors import InvalidInput
-from tocsin.playbooks.loader import built_in_paths, parse_playbook
 
 HEADER = "name: test\nversion: 1\nkind: breach\ntitle: Test\nroles: [commander, legal]\nsteps:\n"
 
@@ -31,27 +31,56 @@ def test_built_in_playbooks_are_valid() -> None:
 @pytest.mark.parametrize(
     ("steps", "expected"),
     [
-        ("  - {id: a, type: compute_obligations}\n  - {id: b, type: teleport}\n",
-         "pb.yaml:8 step b field type: unknown step type 'teleport'"),
-        ("  - id: a\n    type: draft\n    template: regulator_notise\n    audience: regulator\n",
-         "pb.yaml:9 step a field template: template 'regulator_notise' does not exist"),
-        ("  - id: a\n    type: set_status\n    status: investigating\n    when: {fact: personal_data_breech}\n",
-         "pb.yaml:10 step a field when.fact: unknown fact 'personal_data_breech'"),
-        ("  - id: a\n    type: set_status\n    status: investigating\n    when: {fact: personal_data_breach, gt: 1, equals: 2}\n",
-         "step a field when: use one of equals, gt, gte, includes_any"),
-        ("  - id: a\n    type: escalate\n    role: legal\n    message: internal_brief\n    ack_timeout: soon\n",
-         "pb.yaml:11 step a field ack_timeout: 'soon' is not a duration"),
-        ("  - id: a\n    type: escalate\n    role: janitor\n    message: internal_brief\n",
-         "pb.yaml:9 step a field role"),
+        (
+            "  - {id: a, type: compute_obligations}\n  - {id: b, type: teleport}\n",
+            "pb.yaml:8 step b field type: unknown step type 'teleport'",
+        ),
+        (
+            "  - id: a\n    type: draft\n    template: regulator_notise\n    audience: regulator\n",
+            "pb.yaml:9 step a field template: template 'regulator_notise' does not exist",
+        ),
+        (
+            "  - id: a\n    type: set_status\n    status: investigating\n    when: {fact: personal_data_breech}\n",
+            "pb.yaml:10 step a field when.fact: unknown fact 'personal_data_breech'",
+        ),
+        (
+            "  - id: a\n    type: set_status\n    status: investigating\n"
+            "    when: {fact: personal_data_breach, gt: 1, equals: 2}\n",
+            "step a field when: use one of equals, gt, gte, includes_any",
+        ),
+        (
+            "  - id: a\n    type: escalate\n    role: legal\n    message: internal_brief\n    ack_timeout: soon\n",
+            "pb.yaml:11 step a field ack_timeout: 'soon' is not a duration",
+        ),
+        (
+            "  - id: a\n    type: escalate\n    role: janitor\n    message: internal_brief\n",
+            "pb.yaml:9 step a field role",
+        ),
         ("  - {id: a, type: compute_obligations, colour: red}\n", "step a field colour: unknown field"),
         ("  - {id: a, type: send, draft: nothing, channel: email}\n", "'nothing' is not an earlier draft step"),
-        ("  - {id: a, type: compute_obligations}\n  - {id: a, type: compute_obligations}\n", "step id 'a' is used twice"),
-        ("  - id: a\n    type: wait_until\n    at: {deadline: eu.gdpr.art99}\n",
-         "pb.yaml:9 step a field at.deadline: unknown rule 'eu.gdpr.art99'"),
+        (
+            "  - {id: a, type: compute_obligations}\n  - {id: a, type: compute_obligations}\n",
+            "step id 'a' is used twice",
+        ),
+        (
+            "  - id: a\n    type: wait_until\n    at: {deadline: eu.gdpr.art99}\n",
+            "pb.yaml:9 step a field at.deadline: unknown rule 'eu.gdpr.art99'",
+        ),
         ("  - {id: a, type: wait_until, event: lunch_time}\n", "step a field event: unknown clock event 'lunch_time'"),
     ],
-    ids=["step-type", "template", "condition-fact", "condition-shape", "duration", "role", "extra-field",
-         "draft-reference", "duplicate-id", "rule-id", "event"],
+    ids=[
+        "step-type",
+        "template",
+        "condition-fact",
+        "condition-shape",
+        "duration",
+        "role",
+        "extra-field",
+        "draft-reference",
+        "duplicate-id",
+        "rule-id",
+        "event",
+    ],
 )
 def test_bad_playbooks_are_refused_with_file_line_step_and_field(steps: str, expected: str) -> None:
     assert expected in check(steps)

@@ -12,10 +12,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from tocsin.models.playbook_run import PlaybookRun
 
 from tests.helpers import ok
 from tocsin.db.engine import session_scope
-from tocsin.models.playbook_run import PlaybookRun
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFECT = str(Path(sys.executable).with_name("prefect"))
@@ -52,7 +52,7 @@ def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-unty
 
 
 def _healthy(api: str) -> bool:
-    with urllib.request.urlopen(f"{api}/health", timeout=2) as response:  # noqa: S310 (loopback only)
+    with urllib.request.urlopen(f"{api}/health", timeout=2) as response:
         return response.status == 200
 
 
@@ -73,17 +73,41 @@ def test_playbook_runs_through_a_deployment_and_a_worker(tocsin_db: str, tmp_pat
         "TOCSIN_MENTIONS_FILE": str(tmp_path / "mentions.jsonl"),
     }
     log = (tmp_path / "prefect.log").open("ab")
-    server = subprocess.Popen([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    server = subprocess.Popen(
+        [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     worker = None
     try:
         _wait(lambda: _healthy(api), 180, "the Prefect server")
-        subprocess.run([PREFECT, "work-pool", "create", "tocsin", "--type", "process"], env=env, check=True,
-                       stdout=log, stderr=subprocess.STDOUT, timeout=120)  # fmt: skip
-        subprocess.run([PREFECT, "--no-prompt", "deploy", "--all"], env=env, cwd=ROOT, check=True,
-                       stdout=log, stderr=subprocess.STDOUT, timeout=300)  # fmt: skip
-        worker = subprocess.Popen([PREFECT, "worker", "start", "--pool", "tocsin"], env=env, cwd=ROOT,
-                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+        subprocess.run(
+            [PREFECT, "work-pool", "create", "tocsin", "--type", "process"],
+            env=env,
+            check=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=120,
+        )
+        subprocess.run(
+            [PREFECT, "--no-prompt", "deploy", "--all"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            timeout=300,
+        )
+        worker = subprocess.Popen(
+            [PREFECT, "worker", "start", "--pool", "tocsin"],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
         playbook = tmp_path / "via-deployment.yaml"
         playbook.write_text(PLAYBOOK)

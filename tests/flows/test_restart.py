@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
-
-from tests.helpers import ok
-from tocsin.db.engine import current_engine, session_scope
 from tocsin.flows.launch import launch, start_urgent
 from tocsin.models import OutboundMessage
 from tocsin.models.playbook_run import PlaybookRun
+
+from tests.helpers import ok
+from tocsin.db.engine import current_engine, session_scope
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAYBOOK = """
@@ -40,8 +40,12 @@ steps:
 def _scheduler(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "tocsin", "scheduler", "run"],
-        env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def _wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +67,9 @@ def _run_status(run_id: int) -> str:
 
 def _wake_job_stored() -> bool:
     with current_engine().connect() as connection:
-        return any(i.startswith("wake:") for i in connection.execute(sa.text("SELECT id FROM apscheduler_jobs")).scalars())
+        return any(
+            i.startswith("wake:") for i in connection.execute(sa.text("SELECT id FROM apscheduler_jobs")).scalars()
+        )
 
 
 @pytest.mark.slow

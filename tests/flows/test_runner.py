@@ -6,16 +6,16 @@ from datetime import timedelta
 
 import pytest
 from sqlmodel import func, select
-
-from tests.helpers import ok, run_cli
-from tocsin.clocks import FixedClock
-from tocsin.db.engine import session_scope
-from tocsin.escalations import acknowledge
 from tocsin.flows import step_types
 from tocsin.flows.launch import launch, start_urgent
 from tocsin.flows.runner import advance
 from tocsin.models import OutboundMessage
 from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
+
+from tests.helpers import ok, run_cli
+from tocsin.clocks import FixedClock
+from tocsin.db.engine import session_scope
+from tocsin.escalations import acknowledge
 
 
 def states(run_id: int) -> dict[str, str]:

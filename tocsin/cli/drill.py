@@ -14,9 +14,12 @@ from tocsin.cli.output import JSON_OPTION, console, print_json
 @app.command()
 def drill(
     playbook: Annotated[str, typer.Argument(help="Playbook to rehearse (e.g. data-breach).")] = "data-breach",
-    scenario: Annotated[Path | None, typer.Option("--scenario", help="Scenario YAML (default: the built-in one).")] = None,
+    scenario: Annotated[
+        Path | None, typer.Option("--scenario", help="Scenario YAML (default: the built-in one).")
+    ] = None,
     speed: Annotated[
-        float, typer.Option("--speed", help="Simulated seconds per real second (default: 72 h in a minute; 0 = no waiting).")
+        float,
+        typer.Option("--speed", help="Simulated seconds per real second (default: 72 h in a minute; 0 = no waiting)."),
     ] = 4320.0,
     prefect: Annotated[bool, typer.Option("--prefect/--no-prefect", help="Run each phase as a Prefect flow.")] = True,
     json_output: bool = JSON_OPTION,

@@ -46,7 +46,9 @@ def render_scorecard(card: dict[str, Any]) -> None:
     facts.add_row("Reminders / overdue escalations", f"{card['reminders_sent']} / {card['overdue_escalations']}")
     facts.add_row("Drafts rejected / approved", f"{card['draft_rejections']} / {card['draft_approvals']}")
     tasks = card["tasks"]
-    facts.add_row("Checklist", f"{tasks['on_time']} on time, {tasks['late']} late, {tasks['open']} open of {tasks['total']}")
+    facts.add_row(
+        "Checklist", f"{tasks['on_time']} on time, {tasks['late']} late, {tasks['open']} open of {tasks['total']}"
+    )
     facts.add_row("Sentiment alerts", str(card["sentiment_alerts"]))
     console.print(facts)
     console.print(f"Scorecard, outbox and timeline: {drill['folder']}")

@@ -43,8 +43,16 @@ def list_playbooks(json_output: bool = JSON_OPTION) -> None:
     rows = []
     for name, path in built_in_paths().items():
         playbook = load_playbook_file(path)
-        rows.append({"name": name, "version": playbook.version, "kind": playbook.kind.value,
-                     "title": playbook.title, "steps": len(playbook.steps), "file": str(path)})  # fmt: skip
+        rows.append(
+            {
+                "name": name,
+                "version": playbook.version,
+                "kind": playbook.kind.value,
+                "title": playbook.title,
+                "steps": len(playbook.steps),
+                "file": str(path),
+            }
+        )
     if json_output:
         print_json(rows)
         return
@@ -67,7 +75,9 @@ def check(file: Annotated[Path, typer.Argument(help="A playbook YAML file.")], j
 
 
 @playbook_app.command("show")
-def show_playbook(name: Annotated[str, typer.Argument(help="Built-in name or file.")], json_output: bool = JSON_OPTION) -> None:
+def show_playbook(
+    name: Annotated[str, typer.Argument(help="Built-in name or file.")], json_output: bool = JSON_OPTION
+) -> None:
     """The steps of a playbook."""
     from rich.table import Table
 
@@ -98,8 +108,9 @@ def launch(
     """Launch a playbook on an incident: urgent steps now, the rest as a Prefect flow."""
     from tocsin.incidents import parse_incident_id
 
-    data = launch_and_start(parse_incident_id(incident), playbook, parse_inputs(inputs, inputs_file),
-                            acting_person(actor), wait=wait)  # fmt: skip
+    data = launch_and_start(
+        parse_incident_id(incident), playbook, parse_inputs(inputs, inputs_file), acting_person(actor), wait=wait
+    )
     if json_output:
         print_json(data)
     else:
@@ -108,7 +119,8 @@ def launch(
 
 
 def launch_and_start(incident_id: int, playbook: str, inputs: dict, actor: str, *, wait: bool = False) -> dict:
-    from tocsin.flows.launch import dispatch, launch as create_run, start_urgent
+    from tocsin.flows.launch import dispatch, start_urgent
+    from tocsin.flows.launch import launch as create_run
 
     run_id = create_run(incident_id, playbook, inputs=inputs, actor=actor)
     urgent = start_urgent(run_id)
@@ -156,8 +168,14 @@ def tasks(incident: Annotated[str, typer.Argument(help="Incident id.")], json_ou
 
     with session_scope() as session:
         rows = [
-            {"id": i.id, "title": i.title, "role": i.role, "due": iso_utc(i.due_at), "done_at": iso_utc(i.done_at),
-             "done_by": i.done_by}  # fmt: skip
+            {
+                "id": i.id,
+                "title": i.title,
+                "role": i.role,
+                "due": iso_utc(i.due_at),
+                "done_at": iso_utc(i.done_at),
+                "done_by": i.done_by,
+            }
             for i in items_of(session, parse_incident_id(incident))
         ]
     if json_output:

@@ -168,4 +168,7 @@ def raise_alerts(
     from tocsin.sentiment_watch import scan_and_raise
 
     summary = scan_and_raise(file, incident_id=parse_incident_id(incident) if incident else None, brand=brand)
-    typer.echo(f"{summary['alerts']} alert(s) found, {summary['raised']} newly raised, {summary['malformed']} malformed line(s)")
+    typer.echo(
+        f"{summary['alerts']} alert(s) found, {summary['raised']} newly raised, "
+        f"{summary['malformed']} malformed line(s)"
+    )

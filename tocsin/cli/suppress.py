@@ -113,13 +113,12 @@ def purge(
 ) -> None:
     """Remove personal data past its retention: wave recipients (counts are kept), outbox copies and drill
     recipient lists (recipient_retention_days), mention streams (mention_retention_days)."""
+    from datetime import UTC, datetime
+
     from tocsin.clocks import utcnow
     from tocsin.config import get_settings
     from tocsin.db.engine import session_scope
     from tocsin.purge import purge_recipient_data
-
-    from datetime import UTC, datetime
-
     from tocsin.purge_files import purge_files
 
     who = acting_person(actor)
@@ -127,8 +126,13 @@ def purge(
     days = settings.recipient_retention_days
     with session_scope() as session:
         purged = purge_recipient_data(session, now=utcnow(), retention_days=days, actor=who, dry_run=dry_run)
-    files = purge_files(settings.home, now=datetime.now(UTC), recipient_days=days,
-                        mention_days=settings.mention_retention_days, dry_run=dry_run)  # fmt: skip
+    files = purge_files(
+        settings.home,
+        now=datetime.now(UTC),
+        recipient_days=days,
+        mention_days=settings.mention_retention_days,
+        dry_run=dry_run,
+    )
     data = {
         "retention_days": days,
         "mention_retention_days": settings.mention_retention_days,
@@ -145,5 +149,7 @@ def purge(
     for item in data["waves"]:
         console.print(f"  wave {item['wave']} ({item['incident']}): {item['rows']:,} rows")
     counts = data["files"]
-    console.print(f"Files {verb}: {counts['outbox']} outbox message(s), {counts['recipients']} recipient list(s), "
-                  f"{counts['mentions']} mention stream(s).")  # fmt: skip
+    console.print(
+        f"Files {verb}: {counts['outbox']} outbox message(s), {counts['recipients']} recipient list(s), "
+        f"{counts['mentions']} mention stream(s)."
+    )
