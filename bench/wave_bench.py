@@ -144,8 +144,8 @@ def time_raw(csv_path: Path) -> tuple[float, float]:
     JSON-encoded exactly as the SendGrid client encodes it (`json.dumps(body).encode("utf-8")`)."""
     from tocsin.notifications.sendgrid_batches import SenderIdentity, plan_batches
 
-    from tocsin.recipients import Recipient, read_recipients
-    from tocsin.wave_plan import DraftChooser, chunked, custom_args_for, email_for, plan_recipient, wave_draft
+    from tocsin.recipients import read_recipients
+    from tocsin.wave_plan import DraftChooser, chunked, custom_args_for, email_for, plan_chunk, wave_draft
 
     identity = SenderIdentity("notices@tocsin.example", "Tocsin")
     draft = wave_draft(1, content_source(None, 1, 1))
@@ -153,17 +153,17 @@ def time_raw(csv_path: Path) -> tuple[float, float]:
     args = custom_args_for(draft, "INC-1")
     started, cpu_started = time.perf_counter(), time.process_time()
     for rows in chunked(read_recipients(csv_path), 1000):
-        messages = []
-        for row in rows:
-            plan = plan_recipient(row, chooser) if isinstance(row, Recipient) else None
-            if plan is None or isinstance(plan, str):
-                continue
-            messages.append(
-                email_for(
-                    draft, message_id=plan.message_id, email=plan.email, name=plan.name,
-                    substitutions=plan.substitutions, custom_args=args,
-                )
-            )  # fmt: skip
+        messages = [
+            email_for(
+                draft,
+                message_id=plan.message_id,
+                email=plan.email,
+                name=plan.name,
+                substitutions=plan.substitutions,
+                custom_args=args,
+            )
+            for plan in plan_chunk(rows, chooser).planned.values()
+        ]
         batches, _ = plan_batches(messages)
         for batch in batches:
             json.dumps(batch.body(identity)).encode("utf-8")

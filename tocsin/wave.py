@@ -34,13 +34,13 @@ from tocsin.notifications.message import EmailMessage, SendResult
 from tocsin.recipients import InvalidRow, Row, read_recipients
 from tocsin.wave_drafts import ContentSource, sendable_content
 from tocsin.wave_plan import (
+    ChunkPlan,
     DraftChooser,
-    PlannedDelivery,
     WaveDraft,
     chunked,
     custom_args_for,
     email_for,
-    plan_recipient,
+    plan_chunk,
     wave_draft,
 )
 from tocsin.wave_store import (
@@ -85,7 +85,6 @@ class WaveReport:
 
 
 Progress = Callable[[WaveReport], None]
-_Sent = tuple[list[SendResult], tuple[int, int] | None]  # a send's results, and (accepted, failed) if marked
 
 
 def load_drafts(
@@ -121,29 +120,14 @@ class _WaveRun:
         self.channel = channel
         self.custom_args = {d.draft_id: custom_args_for(d, f"INC-{wave.incident_id}") for d in drafts}
         self.report = WaveReport(self.wave_id, wave.incident_id, channel.name)
-        self.engine = session.get_bind()
-        # PostgreSQL takes concurrent writers: each send's worker marks its own rows, so that the marking
-        # overlaps the next chunk's planning and insert. SQLite has a single writer: the main thread marks.
-        self.mark_in_worker = self.engine.dialect.name == "postgresql"
 
-    def prepare(self, chunk: list[Row]) -> list[EmailMessage]:
-        """Classify a chunk of rows and write its delivery rows (not committed here)."""
+    def prepare(self, chunk: ChunkPlan) -> list[EmailMessage]:
+        """Classify a planned chunk against the database and write its delivery rows (not committed here)."""
         report = self.report
-        report.rows += len(chunk)
-        planned: dict[tuple[int, str], PlannedDelivery] = {}
-        for row in chunk:
-            if isinstance(row, InvalidRow):
-                self._invalid(row.line, row.reason)
-                continue
-            plan = plan_recipient(row, self.chooser)
-            if isinstance(plan, str):
-                self._invalid(row.line, plan)
-                continue
-            key = (plan.draft_id, plan.email)
-            if key in planned:
-                self._invalid(plan.line, f"duplicate of line {planned[key].line} (same address and draft)")
-                continue
-            planned[key] = plan
+        report.rows += chunk.rows
+        for line, reason in chunk.invalid:
+            self._invalid(line, reason)
+        planned = chunk.planned
         if not planned:
             return []
         emails = sorted({email for _, email in planned})
@@ -206,35 +190,23 @@ class _WaveRun:
         self.report.invalid += 1
         self.report.invalid_rows.append(InvalidRow(line, reason))
 
-    def send(self, messages: list[EmailMessage]) -> _Sent:
-        """In a worker thread: send one chunk (its rows are committed `queued`), then mark them at once when
-        marking happens here (its own session and transaction)."""
-        results = self.channel.send(messages)
-        if not self.mark_in_worker:
-            return results, None
-        with Session(self.engine) as session:
-            counts = mark_results(session, results, utcnow())
-            session.commit()
-        return results, counts
-
-    def record(self, sent: _Sent) -> None:
-        results, counts = sent
-        accepted, failed = counts if counts is not None else mark_results(self.session, results, utcnow())
+    def record(self, results: list[SendResult]) -> None:
+        accepted, failed = mark_results(self.session, results, utcnow())
         self.report.sent += accepted
         self.report.failed += failed
         self.report.failures.update(r.error or "refused" for r in results if not r.accepted)
 
-    def send_all(self, rows: Iterator[Row], chunk_size: int, in_flight: int, progress: Progress | None) -> None:
-        pending: deque[Future[_Sent]] = deque()
+    def send_all(self, chunks: Iterator[ChunkPlan], in_flight: int, progress: Progress | None) -> None:
+        pending: deque[Future[list[SendResult]]] = deque()
         with ThreadPoolExecutor(max(1, in_flight), thread_name_prefix="wave") as pool:
             try:
-                for chunk in chunked(rows, chunk_size):
+                for chunk in chunks:
                     _sqlite_commit_without_fsync(self.session)
                     messages = self.prepare(chunk)
                     self._harvest(pending, wait_for=max(0, len(pending) + 1 - in_flight) if messages else 0)
                     self.session.commit()  # queued rows are durable before their request leaves
                     if messages:
-                        pending.append(pool.submit(self.send, messages))
+                        pending.append(pool.submit(self.channel.send, messages))
                     if progress is not None:
                         progress(self.report)
                 while pending:
@@ -247,7 +219,7 @@ class _WaveRun:
                 for future in pending:
                     future.cancel()
 
-    def _harvest(self, pending: deque[Future[_Sent]], wait_for: int) -> None:
+    def _harvest(self, pending: deque[Future[list[SendResult]]], wait_for: int) -> None:
         """Record every finished send; block on the oldest ones until `wait_for` of them finished."""
         while pending and (wait_for > 0 or pending[0].done()):
             self.record(pending.popleft().result())
@@ -302,9 +274,9 @@ def run_wave(
         )
         session.commit()
         run = _WaveRun(session, wave, drafts, chooser, channel)
-        all_rows = _prepend(first, rows)
+        chunks = (plan_chunk(chunk, chooser) for chunk in chunked(_prepend(first, rows), chunk_size))
         try:
-            run.send_all(all_rows, chunk_size, in_flight, progress)
+            run.send_all(chunks, in_flight, progress)
         except BaseException:
             session.rollback()
             _finish(session, run.report, actor, status="failed")

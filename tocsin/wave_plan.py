@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from tocsin.errors import InvalidInput
 from tocsin.notifications.message import EmailMessage
-from tocsin.recipients import Recipient
+from tocsin.recipients import InvalidRow, Recipient
 
 TAG = re.compile(r"(?<![\w-])-([A-Za-z][A-Za-z0-9_]*)-(?![\w-])")
 MAX_TAG_VALUE = 200
@@ -161,6 +161,35 @@ def email_for(
 def custom_args_for(draft: WaveDraft, incident_ref: str) -> dict[str, str]:
     """Echoed in every SendGrid event: which incident and draft (shared by all of the draft's messages)."""
     return {"incident": incident_ref, WAVE_ARG: str(draft.draft_id)}
+
+
+@dataclass(slots=True)
+class ChunkPlan:
+    """A chunk of rows, planned: the deliveries by (draft, address), and the rows that cannot be sent."""
+
+    rows: int
+    planned: dict[tuple[int, str], PlannedDelivery]
+    invalid: list[tuple[int, str]]  # (line, reason), in file order
+
+
+def plan_chunk(rows: Sequence[Recipient | InvalidRow], chooser: DraftChooser) -> ChunkPlan:
+    """Plan each row; a second row for the same (draft, address) in the chunk is invalid (a duplicate)."""
+    planned: dict[tuple[int, str], PlannedDelivery] = {}
+    invalid: list[tuple[int, str]] = []
+    for row in rows:
+        if isinstance(row, InvalidRow):
+            invalid.append((row.line, row.reason))
+            continue
+        plan = plan_recipient(row, chooser)
+        if isinstance(plan, str):
+            invalid.append((row.line, plan))
+            continue
+        key = (plan.draft_id, plan.email)
+        if key in planned:
+            invalid.append((plan.line, f"duplicate of line {planned[key].line} (same address and draft)"))
+            continue
+        planned[key] = plan
+    return ChunkPlan(len(rows), planned, invalid)
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:

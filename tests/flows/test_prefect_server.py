@@ -57,7 +57,8 @@ def _healthy(api: str) -> bool:
 
 
 @pytest.mark.slow
-def test_playbook_runs_through_a_deployment_and_a_worker(tocsin_db: str, tmp_path: Path, monkeypatch) -> None:
+def test_playbook_runs_through_a_deployment_and_a_worker(tocsin_home: Path, tmp_path: Path, monkeypatch) -> None:
+    """On the default SQLite database (Tocsin's own data layer is tested on PostgreSQL elsewhere)."""
     port = _free_port()
     api = f"http://127.0.0.1:{port}/api"
     env = {

@@ -15,6 +15,7 @@ from tocsin.wave_plan import (
     SendableContent,
     content_tags,
     message_id,
+    plan_chunk,
     plan_recipient,
     substitutions_for,
     wave_draft,
@@ -139,3 +140,24 @@ def test_message_ids_are_stable_per_draft_and_address_and_hide_the_address() -> 
     assert message_id(3, "ada@example.org") == message_id(3, "ada@example.org")
     assert message_id(3, "ada@example.org") != message_id(4, "ada@example.org")
     assert "ada" not in message_id(3, "ada@example.org")
+
+
+def test_a_chunk_is_planned_in_file_order_with_its_invalid_rows_and_duplicates() -> None:
+    draft = wave_draft(7, content())
+    rows = [
+        make_row(2, {"email": "Ada@Example.org", "name": "Ada L", "first_name": "Ada"}),
+        make_row(3, {"email": "not-an-address"}),
+        make_row(4, {"email": "bob@example.org", "name": "Bob"}),  # no first_name for -first_name-
+        make_row(5, {"email": "ada@example.org", "name": "Ada again", "first_name": "A"}),
+    ]
+    chunk = plan_chunk(rows, DraftChooser([draft], "en"))
+    assert chunk.rows == 4
+    assert list(chunk.planned) == [(7, "ada@example.org")]
+    planned = chunk.planned[(7, "ada@example.org")]
+    assert (planned.line, planned.substitutions) == (2, {"-first_name-": "Ada", "-name-": "Ada L"})
+    assert planned.message_id == message_id(7, "ada@example.org")
+    assert chunk.invalid == [
+        (3, "not a valid email address"),
+        (4, "no value for -first_name- (used by draft 7)"),
+        (5, "duplicate of line 2 (same address and draft)"),
+    ]
