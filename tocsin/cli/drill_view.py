@@ -15,7 +15,13 @@ def render_scorecard(card: dict[str, Any]) -> None:
     console.print(f"[bold]Scorecard[/]: {card['scenario']} — playbook {card['playbook']} on {card['incident']}")
     status = drill["status"] + (f" (stuck: {drill['stuck']})" if drill.get("stuck") else "")
     console.print(f"Run {status}; {drill['phases']} phase(s) in {drill['real_seconds']} s real time.")
-    table = Table("Deadline", "To", "Due (UTC)", "Submitted", "Result", title="Deadlines", title_justify="left")
+    wide = console.width >= 110  # on a narrow terminal the recipient column goes (it is in scorecard.md)
+    table = Table(title="Deadlines", title_justify="left")
+    table.add_column("Rule", no_wrap=True)
+    if wide:
+        table.add_column("To", max_width=30, overflow="ellipsis", no_wrap=True)
+    table.add_column("Due (UTC)", no_wrap=True)
+    table.add_column("Result", no_wrap=True)
     for d in card["deadlines"]:
         if d["met"] is None:
             result = "[yellow]open[/]"
@@ -23,7 +29,8 @@ def render_scorecard(card: dict[str, Any]) -> None:
             result = f"[green]met[/], {d['margin_hours']:.1f} h early"
         else:
             result = f"[red]MISSED[/] by {abs(d['margin_hours']):.1f} h"
-        table.add_row(d["rule"], d["recipient"][:40], d["deadline_utc"], d["submitted_at"] or "—", result)
+        cells = [d["rule"], d["recipient"]] if wide else [d["rule"]]
+        table.add_row(*cells, _compact(d["deadline_utc"]), result)
     if card["deadlines"]:
         console.print(table)
     facts = Table.grid(padding=(0, 2))
@@ -52,3 +59,8 @@ def render_scorecard(card: dict[str, Any]) -> None:
     facts.add_row("Sentiment alerts", str(card["sentiment_alerts"]))
     console.print(facts)
     console.print(f"Scorecard, outbox and timeline: {drill['folder']}")
+
+
+def _compact(instant: str | None) -> str:
+    """`2027-03-12T06:45:00Z` → `2027-03-12 06:45`."""
+    return instant[:16].replace("T", " ") if instant else "—"
