@@ -59,13 +59,21 @@ def draft(context: StepContext, step: DraftStep) -> Outcome:
         return Outcome.done("already drafted")
     loaded = load_template(step.template)
     inputs = {k: v for k, v in (context.run.inputs or {}).items() if k in loaded.manifest.variables}
-    locales = _recipient_locales(context, list(loaded.manifest.locales)) if step.audience == "individuals" else [None]
+    if step.locale:
+        locales: list[str | None] = [step.locale]
+    elif step.audience == "individuals":
+        locales = list(_recipient_locales(context, list(loaded.manifest.locales)))
+    else:
+        locales = [None]
     drafter = _drafter(context, step.drafter)
     made: dict[str, int] = {}
     try:
         for locale in locales:
+            language = locale or context.incident.locale
             drafted = create_draft(
-                context.session, DraftRequest(context.incident.id or 0, step.template, inputs, locale), actor=drafter
+                context.session,
+                DraftRequest(context.incident.id or 0, step.template, in_language(inputs, language), locale),
+                actor=drafter,
             )
             submit_for_review(context.session, drafted.draft.id or 0, actor=drafter)
             made[drafted.draft.locale] = drafted.draft.id or 0
@@ -222,3 +230,14 @@ def watch_sentiment(context: StepContext, step: WatchSentimentStep) -> Outcome:
         mentions=source,
         brand=step.brand,
     )
+
+
+def in_language(inputs: dict[str, Any], locale: str) -> dict[str, Any]:
+    """Inputs may be given per language (`{fr: "...", en: "..."}`): take this locale's, else English, else any."""
+    chosen: dict[str, Any] = {}
+    for name, value in inputs.items():
+        if isinstance(value, dict) and value and all(isinstance(k, str) and len(k) <= 5 for k in value):
+            fallback = value.get("en") or next(iter(value.values()))
+            value = value.get(locale) or value.get(locale.split("-")[0]) or fallback
+        chosen[name] = value
+    return chosen

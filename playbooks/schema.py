@@ -120,6 +120,7 @@ class DraftStep(StepBase):
     template: str
     audience: Literal["regulator", "individuals", "public", "internal"]
     drafter: Role = Role.comms
+    locale: str | None = Field(default=None, description="language of the notice (default: the incident's)")
 
 
 class AwaitApprovalStep(StepBase):
