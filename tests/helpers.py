@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
+import time
+from collections.abc import Callable
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -44,3 +50,27 @@ def ok(*args: str, stdin: str | None = None) -> CliResult:
     result = run_cli(*args, stdin=stdin)
     assert result.exit_code == 0, f"tocsin {' '.join(args)} failed ({result.exit_code}): {result.stderr}{result.stdout}"
     return result
+
+
+def start_scheduler(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`tocsin scheduler run` as its own process group (so a test can SIGKILL it like a crash)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tocsin", "scheduler", "run"],
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_for(condition: Callable[[], bool], timeout: float, what: str, *, every: float = 0.25) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return
+        except OSError:
+            pass  # e.g. a server that is not listening yet
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +13,7 @@ import pytest
 from sqlmodel import select
 from tocsin.models import AuditEvent, Obligation, OutboundMessage, ReminderSent
 
-from tests.helpers import ok
+from tests.helpers import ok, start_scheduler, wait_for
 from tocsin.clocks import FixedClock, iso_utc, use_clock
 from tocsin.db.engine import session_scope
 from tocsin.reminders import desired_jobs, fire_reminder
@@ -134,26 +132,6 @@ def test_overdue_escalates_to_the_dpo_too(tocsin_db: str, tmp_path: Path, monkey
     assert gdpr["standing"] == "overdue" and gdpr["seconds_left"] < 0
 
 
-def _scheduler(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tocsin", "scheduler", "run"],
-        env=env,
-        cwd=ROOT,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _jobs_stored(obligation_id: int) -> bool:
     import sqlalchemy as sa
 
@@ -177,8 +155,8 @@ def test_reminder_due_while_down_fires_once_after_restart(tocsin_db: str, tmp_pa
     env = {**os.environ, "TOCSIN_SCHEDULER_SYNC_SECONDS": "1", "PYTHONPATH": str(ROOT)}
     log = tmp_path / "scheduler.log"
 
-    first = _scheduler(env, log)
-    _wait_for(lambda: _jobs_stored(obligation_id), 20, "the reminder job in the job store")
+    first = start_scheduler(env, log)
+    wait_for(lambda: _jobs_stored(obligation_id), 20, "the reminder job in the job store")
     assert time.monotonic() < due_at, "the scheduler started too slowly for this test"
     os.killpg(first.pid, signal.SIGKILL)  # a crash, not a clean shutdown
     first.wait(10)
@@ -186,14 +164,14 @@ def test_reminder_due_while_down_fires_once_after_restart(tocsin_db: str, tmp_pa
     time.sleep(max(0.0, due_at - time.monotonic()) + 1.5)
     assert _counts(obligation_id) == (0, 0, 0), "nothing may be sent while the scheduler is down"
 
-    second = _scheduler(env, log)
+    second = start_scheduler(env, log)
     try:
-        _wait_for(lambda: _counts(obligation_id)[0] == 1, 30, "the caught-up reminder")
+        wait_for(lambda: _counts(obligation_id)[0] == 1, 30, "the caught-up reminder")
         time.sleep(3)  # several sync cycles
     finally:
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(10)
-    third = _scheduler(env, log)
+    third = start_scheduler(env, log)
     time.sleep(4)
     os.killpg(third.pid, signal.SIGKILL)
     third.wait(10)

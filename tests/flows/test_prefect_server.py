@@ -7,14 +7,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from tocsin.models.playbook_run import PlaybookRun
 
-from tests.helpers import ok
+from tests.helpers import ok, wait_for
 from tocsin.db.engine import session_scope
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,18 +36,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _wait(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _healthy(api: str) -> bool:
@@ -83,7 +70,7 @@ def test_playbook_runs_through_a_deployment_and_a_worker(tocsin_home: Path, tmp_
     )
     worker = None
     try:
-        _wait(lambda: _healthy(api), 180, "the Prefect server")
+        wait_for(lambda: _healthy(api), 180, "the Prefect server", every=0.5)
         subprocess.run(
             [PREFECT, "work-pool", "create", "tocsin", "--type", "process"],
             env=env,
@@ -126,7 +113,7 @@ def test_playbook_runs_through_a_deployment_and_a_worker(tocsin_home: Path, tmp_
                 session.refresh(run)
                 return run.status == "completed"
 
-        _wait(finished, 240, "the worker to run the playbook's flow")
+        wait_for(finished, 240, "the worker to run the playbook's flow", every=0.5)
         shown = ok("show", str(incident), "--json").json()
         assert shown["status"] == "investigating"
         actions = [e["action"] for e in shown["timeline"]]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from tocsin.flows.launch import launch, start_urgent
 from tocsin.models import OutboundMessage
 from tocsin.models.playbook_run import PlaybookRun
 
-from tests.helpers import ok
+from tests.helpers import ok, start_scheduler, wait_for
 from tocsin.db.engine import current_engine, session_scope
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,26 +33,6 @@ steps:
     tasks:
       - {title: "Write the register entry", role: legal}
 """
-
-
-def _scheduler(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "tocsin", "scheduler", "run"],
-        env=env,
-        cwd=ROOT,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def _wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _run_status(run_id: int) -> str:
@@ -86,20 +64,20 @@ def test_killed_while_waiting_then_restarted(tocsin_db: str, tmp_path: Path, mon
 
     env = {**os.environ, "TOCSIN_SCHEDULER_SYNC_SECONDS": "1", "PYTHONPATH": str(ROOT)}
     log = tmp_path / "scheduler.log"
-    first = _scheduler(env, log)
-    _wait_for(_wake_job_stored, 20, "the wake-up job in the job store")
+    first = start_scheduler(env, log)
+    wait_for(_wake_job_stored, 20, "the wake-up job in the job store")
     os.killpg(first.pid, signal.SIGKILL)
     first.wait(10)
     time.sleep(7)  # the wake-up falls due while Tocsin is down
     assert _run_status(run_id) == "waiting"
 
-    second = _scheduler(env, log)
+    second = start_scheduler(env, log)
     try:
-        _wait_for(lambda: _run_status(run_id) == "completed", 60, "the run to finish after the restart")
+        wait_for(lambda: _run_status(run_id) == "completed", 60, "the run to finish after the restart")
     finally:
         os.killpg(second.pid, signal.SIGTERM)
         second.wait(10)
-    third = _scheduler(env, log)  # and once more: nothing left to do, nothing repeated
+    third = start_scheduler(env, log)  # and once more: nothing left to do, nothing repeated
     time.sleep(3)
     os.killpg(third.pid, signal.SIGKILL)
     third.wait(10)
