@@ -220,15 +220,21 @@ def _local_kind(
             plain = instant.astimezone(zone).date() + timedelta(days=amount)
             alt, rolled = periods.roll_forward_end_of_day(plain, zone, book.calendars, spec.alt_roll_forward.calendar)
             computed.alt = alt
+            calendar = spec.alt_roll_forward.calendar
             computed.notes.append(
-                f"; alternative reading: D0 + {amount} = {plain:%Y-%m-%d}, rolled past weekends/holidays "
-                f"({spec.alt_roll_forward.calendar}) to {rolled:%Y-%m-%d} = {periods.utc_text(alt)}"
+                lambda: (
+                    f"; alternative reading: D0 + {amount} = {plain:%Y-%m-%d}, rolled past weekends/holidays "
+                    f"({calendar}) to {rolled:%Y-%m-%d} = {periods.utc_text(alt)}"
+                )
             )
         if spec.possible_legal_extension and not book.calendars.is_business_day("US-FED", period.local_date):
             computed.possible_extension = True
+            local_date = period.local_date
             computed.notes.append(
-                f"; ends on a {book.calendars.holiday_name('US-FED', period.local_date)}: a general-construction "
-                "statute may extend it (not applied: earlier = safe)"
+                lambda: (
+                    f"; ends on a {book.calendars.holiday_name('US-FED', local_date)}: a general-construction "
+                    "statute may extend it (not applied: earlier = safe)"
+                )
             )
         if spec.extension is not None:
             extended = periods.end_of_day(period.local_date + timedelta(days=spec.extension.days), zone)
