@@ -214,7 +214,8 @@ def notice_wave(context: StepContext, step: NoticeWaveStep) -> Outcome:
             note=f"notice wave {report.wave_id}",
         )
         summary["submitted"] = record_submissions(context, step.submits, f"notice wave {report.wave_id}")
-    return Outcome.done(", ".join(f"{k} {v}" for k, v in summary.items() if v), wave=summary)
+    note = "; ".join(f"{k} {', '.join(v) if isinstance(v, list) else v}" for k, v in summary.items() if v)
+    return Outcome.done(note, wave=summary)
 
 
 @handles("watch_sentiment")

@@ -145,6 +145,7 @@ def show(
     from tocsin.audit import timeline
     from tocsin.cli.render import render_incident
     from tocsin.db.engine import session_scope
+    from tocsin.flows.progress import runs_of
     from tocsin.incidents import get_incident, parse_incident_id, roles_of
     from tocsin.serialize import event_dict, incident_dict
 
@@ -153,10 +154,15 @@ def show(
         record = get_incident(session, incident_id)
         data = incident_dict(record, roles_of(session, incident_id))
         data["timeline"] = [event_dict(e) for e in timeline(session, incident_id)]
+        data["playbook_runs"] = runs_of(session, incident_id)
     if json_output:
         print_json(data)
         return
     render_incident(data, display_zone())
+    if data["playbook_runs"]:
+        from tocsin.cli.render import render_runs
+
+        render_runs(data["playbook_runs"])
 
 
 @app.command()
