@@ -140,33 +140,27 @@ def send(context: StepContext, step: SendStep) -> Outcome:
             continue
         assert_sendable(session, draft_id)
         message_id = f"send:{context.key}:{draft.ref}:{draft.content_sha256[:16]}"
-        if step.channel == "email":
-            address = context.input("regulator_email") or "filing@regulator.invalid"
-            queue_to_channel(
-                session,
-                address,
-                incident_id=incident.id,
-                purpose=draft.audience,
-                subject=draft.subject,
-                body=draft.text,
-                message_id=message_id,
-                kind="email",
-            )
-        else:
-            target = "#public-statement" if step.channel == "statement" else f"#inc-{incident.id}"
-            queue_to_channel(
-                session,
-                target,
-                incident_id=incident.id,
-                purpose=draft.audience,
-                subject=draft.subject,
-                body=draft.text,
-                message_id=message_id,
-            )
+        queue_to_channel(
+            session,
+            _destination(context, step.channel),
+            incident_id=incident.id,
+            purpose=draft.audience,
+            subject=draft.subject,
+            body=draft.text,
+            message_id=message_id,
+            kind="email" if step.channel == "email" else "chat",
+        )
         mark_sent(session, draft_id, actor="playbook", reference=message_id)
         sent.append(draft.ref)
     discharged = record_submissions(context, step.submits, f"sent {', '.join(sent)}")
     return Outcome.done(f"sent {', '.join(sent)} by {step.channel}", sent=sent, submitted=discharged)
+
+
+def _destination(context: StepContext, channel: str) -> str:
+    """Email goes to the regulator's address if given (else it is filed in the outbox for the portal)."""
+    if channel == "email":
+        return context.input("regulator_email") or "filing@regulator.invalid"
+    return "#public-statement" if channel == "statement" else f"#inc-{context.incident.id}"
 
 
 def record_submissions(context: StepContext, rules: list[str], note: str) -> list[str]:
