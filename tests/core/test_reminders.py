@@ -190,3 +190,25 @@ def test_only_one_scheduler_per_database(tocsin_db: str, tmp_path: Path) -> None
     with single_scheduler(engine), pytest.raises(Conflict, match="already running"):  # noqa: SIM117
         with single_scheduler(engine):
             pass
+
+
+def test_reminders_by_email_go_through_sendgrid_when_configured(tocsin_db: str, tmp_path: Path, monkeypatch) -> None:
+    from tests.fakes.sendgrid_server import FakeSendGrid
+
+    monkeypatch.setenv("TOCSIN_REMINDER_LEAD_HOURS", "[24]")
+    aware = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=50)
+    _incident, obligation_id = _declare_gdpr(tmp_path, aware)
+    ok("people", "add", "bob", "--email", "bob@shop.example")
+    with FakeSendGrid() as fake:
+        monkeypatch.setenv("TOCSIN_SENDGRID_API_KEY", "SG.fake-key")
+        monkeypatch.setenv("TOCSIN_SENDGRID_HOST", fake.url)
+        from tocsin.config import get_settings
+
+        get_settings.cache_clear()
+        assert fire_reminder(obligation_id, 1440, iso_utc(aware + timedelta(hours=72)) or "") is True
+        received = [address for email in fake.snapshot() for address in email.to]
+    assert received == ["bob@shop.example"]  # alice has no address: her reminder is a chat message
+    with session_scope() as session:
+        rows = session.exec(select(OutboundMessage).where(OutboundMessage.purpose == "reminder")).all()
+        assert {(m.recipient, m.channel) for m in rows} == {("bob@shop.example", "sendgrid"), ("alice", "outbox")}
+        assert all(m.sent_at is not None for m in rows)
