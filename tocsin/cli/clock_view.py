@@ -79,8 +79,6 @@ def render_clock(ref: str, title: str, rows: list[dict[str, Any]], zone_name: st
 
 
 def local_display_or_kind(row: dict[str, Any], zone_name: str) -> str:
-    from tocsin.clocks import parse_instant
+    from tocsin.cli.render import local_or_dash
 
-    if row["deadline_utc"]:
-        return local_display(parse_instant(row["deadline_utc"]), zone_name)
-    return row["deadline_kind"].replace("_", " ")
+    return local_or_dash(row["deadline_utc"], zone_name, dash=row["deadline_kind"].replace("_", " "))

@@ -162,7 +162,8 @@ def tasks(incident: Annotated[str, typer.Argument(help="Incident id.")], json_ou
 
     from tocsin.checklists import items_of
     from tocsin.cli.output import display_zone
-    from tocsin.clocks import iso_utc, local_display
+    from tocsin.cli.render import local_or_dash
+    from tocsin.clocks import iso_utc
     from tocsin.db.engine import session_scope
     from tocsin.incidents import parse_incident_id
 
@@ -183,10 +184,8 @@ def tasks(incident: Annotated[str, typer.Argument(help="Incident id.")], json_ou
         return
     zone = display_zone()
     table = Table("ID", "Role", "Task", f"Due ({zone})", "Done")
-    from tocsin.clocks import parse_instant
-
     for row in rows:
-        due = local_display(parse_instant(row["due"]), zone) if row["due"] else ""
+        due = local_or_dash(row["due"], zone, dash="")
         table.add_row(str(row["id"]), row["role"], row["title"], due, row["done_by"] or "")
     console.print(table)
 

@@ -11,8 +11,9 @@ from tocsin.cli.output import console
 from tocsin.clocks import local_display, parse_instant
 
 
-def _local(value: str | None, zone_name: str) -> str:
-    return local_display(parse_instant(value), zone_name) if value else "—"
+def local_or_dash(value: str | None, zone_name: str, dash: str = "—") -> str:
+    """An ISO UTC string from our JSON views, shown in the viewer's zone."""
+    return local_display(parse_instant(value), zone_name) if value else dash
 
 
 def render_incident(data: dict[str, Any], zone_name: str) -> None:
@@ -22,10 +23,10 @@ def render_incident(data: dict[str, Any], zone_name: str) -> None:
     summary.add_column()
     summary.add_row("Kind / severity", f"{data['kind']} / {data['severity']}")
     summary.add_row("Status", data["status"])
-    summary.add_row("Aware", f"{_local(data['aware_at'], zone_name)}  ({data['aware_at']})")
-    summary.add_row("Declared", _local(data["declared_at"], zone_name))
+    summary.add_row("Aware", f"{local_or_dash(data['aware_at'], zone_name)}  ({data['aware_at']})")
+    summary.add_row("Declared", local_or_dash(data["declared_at"], zone_name))
     if data.get("closed_at"):
-        summary.add_row("Closed", _local(data["closed_at"], zone_name))
+        summary.add_row("Closed", local_or_dash(data["closed_at"], zone_name))
     summary.add_row("Entity zone / locale", f"{data['timezone']} / {data['locale']}")
     if data.get("playbook"):
         summary.add_row("Playbook", data["playbook"])
@@ -45,7 +46,7 @@ def render_incident(data: dict[str, Any], zone_name: str) -> None:
         details = {k: v for k, v in event["payload"].items() if v not in (None, "", [], {}) and k != "facts"}
         timeline.add_row(
             str(event["seq"]),
-            _local(event["at"], zone_name),
+            local_or_dash(event["at"], zone_name),
             event["actor"],
             event["action"],
             ", ".join(f"{k}={v}" for k, v in details.items())[:120],
