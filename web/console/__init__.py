@@ -1,0 +1,1 @@
+"""The web console: server-rendered pages for people who do not use a terminal."""
