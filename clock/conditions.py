@@ -21,7 +21,7 @@ Test = Callable[["Context"], int]
 class Context:
     """One incident's inputs as the conditions see them."""
 
-    __slots__ = ("entity", "events", "facts", "options", "processor_present", "roles")
+    __slots__ = ("entity", "events", "facts", "memo", "options", "processor_present", "roles")
 
     def __init__(
         self,
@@ -39,6 +39,7 @@ class Context:
         self.roles: frozenset[str] | None = None if roles is None else frozenset(roles)
         # The top-level `processor` is the party where the breach occurred (the entity stays the controller).
         self.processor_present = processor is not None and "processor" in (processor.get("roles") or ["processor"])
+        self.memo: dict[Any, int] = {}  # outcomes of shared scopes, tested once per incident
 
 
 def _compare(op: str, actual: Any, expected: Any) -> bool:
@@ -164,7 +165,7 @@ class RoleCheck:
             return TRUE
         if ctx.roles is None:
             return UNKNOWN
-        return TRUE if ctx.roles & self.accepted else FALSE
+        return FALSE if ctx.roles.isdisjoint(self.accepted) else TRUE
 
     def failure(self, ctx: Context) -> str:
         return f"entity.roles {sorted(ctx.roles or ())} do not include {' or '.join(self.roles)}"
@@ -209,6 +210,29 @@ class Group:
             child.collect(ctx, asserted, unasserted)
 
 
+class Scope(Group):
+    """A named scope (e.g. `gdpr_controller`) shared by many rules: compiled once per table and
+    tested once per incident (the outcome is kept in `ctx.memo`). Answers as its one child."""
+
+    __slots__ = ()
+
+    def __init__(self, inner: Check | Group) -> None:
+        super().__init__([inner], False)
+        inner_test = inner.test
+
+        def test(ctx: Context) -> int:
+            memo = ctx.memo
+            outcome = memo.get(inner_test)
+            if outcome is None:
+                outcome = memo[inner_test] = inner_test(ctx)
+            return outcome
+
+        self.test = test
+
+    def failure(self, ctx: Context) -> str:
+        return str(self.children[0].failure(ctx))
+
+
 def compile_node(node: Any, defaults: Mapping[str, bool]) -> Check | Group:
     if isinstance(node, GroupSpec):
         is_any = node.any_of is not None
@@ -222,9 +246,16 @@ def compile_conditions(
     scopes: Mapping[str, Any],
     defaults: Mapping[str, bool],
     role_equivalents: Mapping[str, Sequence[str]],
+    shared: dict[str, Scope] | None = None,
 ) -> Group:
-    """One all_of group in evaluation order: scopes, entity, roles, facts, thresholds, any_of."""
-    parts: list[Any] = [compile_node(scopes[name], defaults) for name in when.scope]
+    """One all_of group in evaluation order: scopes, entity, roles, facts, thresholds, any_of.
+    `shared` holds the scopes already compiled for other rules of the same table."""
+    shared = {} if shared is None else shared
+    parts: list[Any] = []
+    for name in when.scope:
+        if name not in shared:
+            shared[name] = Scope(compile_node(scopes[name], defaults))
+        parts.append(shared[name])
     for key, value in when.entity.items():
         op = "in" if isinstance(value, list) else "eq"
         parts.append(Check(PredicateSpec(entity=key, op=op, value=value), defaults))
@@ -254,18 +285,40 @@ def _comparer(op: str, expected: Any) -> Callable[[Any], bool]:
 
 def _compile_check(check: Check) -> Test:
     """The check's test as one closure: store, operator and map key are decided at load."""
-    store, name, absent, slow = attrgetter(check.store), check.name, check.absent, check._value
+    store, name, absent = attrgetter(check.store), check.name, check.absent
     if check.op == "present":
         return lambda ctx: TRUE if name in store(ctx) else FALSE
     if check.op == "absent":
         return lambda ctx: FALSE if name in store(ctx) else TRUE
-    compare, map_key = _comparer(check.op, check.value), check.map_key
-    default = check.default if check.sum_fallback is None else _MISSING  # the usual stand-in for a missing key
+    compare, map_key, expected = _comparer(check.op, check.value), check.map_key, check.value
+    fallback, default = check.sum_fallback, check.default
+    if fallback is None and map_key is None and check.op in ("eq", "ne"):  # the common case, inlined
+        if check.op == "eq":
+
+            def test_eq(ctx: Context) -> int:
+                value = store(ctx).get(name, default)
+                if value is _MISSING:
+                    return absent
+                return TRUE if value == expected else FALSE
+
+            return test_eq
+
+        def test_ne(ctx: Context) -> int:
+            value = store(ctx).get(name, default)
+            if value is _MISSING:
+                return absent
+            return TRUE if value != expected else FALSE
+
+        return test_ne
 
     def test(ctx: Context) -> int:
-        value = store(ctx).get(name, default)
-        if value is _MISSING:  # the slow path: fallback sum
-            value = slow(ctx)
+        value = store(ctx).get(name, _MISSING)
+        if value is _MISSING:
+            if fallback is not None:  # e.g. total individuals as the sum of a per-state map
+                counts = ctx.facts.get(fallback)
+                value = default if counts is None else sum(counts.values())
+            else:
+                value = default
             if value is _MISSING:
                 return absent
         if map_key is None:
@@ -281,6 +334,8 @@ def _compile_group(tests: tuple[Test, ...], is_any: bool) -> Test:
     """all_of / any_of over the children's compiled tests (three-valued)."""
     if len(tests) == 1:
         return tests[0]  # a one-child group answers as its child
+    if len(tests) in (2, 3):
+        return _unrolled(tests, is_any)
     if is_any:
 
         def any_of(ctx: Context) -> int:
@@ -306,3 +361,37 @@ def _compile_group(tests: tuple[Test, ...], is_any: bool) -> Test:
         return UNKNOWN if unknown else TRUE
 
     return all_of
+
+
+def _unrolled(tests: tuple[Test, ...], is_any: bool) -> Test:
+    """Two or three children without the loop (most groups). With FALSE < TRUE < UNKNOWN, once the
+    decisive outcome is ruled out the answer is the larger of the rest."""
+    decisive = TRUE if is_any else FALSE
+    first, second = tests[0], tests[1]
+    if len(tests) == 2:
+
+        def two(ctx: Context) -> int:
+            a = first(ctx)
+            if a == decisive:
+                return a
+            b = second(ctx)
+            if b == decisive:
+                return b
+            return a if a > b else b
+
+        return two
+    third = tests[2]
+
+    def three(ctx: Context) -> int:
+        a = first(ctx)
+        if a == decisive:
+            return a
+        b = second(ctx)
+        if b == decisive:
+            return b
+        c = third(ctx)
+        if c == decisive:
+            return c
+        return max(a, b, c)
+
+    return three

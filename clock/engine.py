@@ -2,29 +2,30 @@
 
 Pure: rules come compiled from `load_rules()` (cached) and the input is a validated
 `IncidentInput`; nothing here reads files, the network or the system clock.
-Not-triggered reasons and explanations are kept as the functions that write them and
-rendered only when read (`to_dict()`): a batch of 10,000 incidents mostly needs the dates.
+Deadlines come from the deadline-only functions compiled at load (deadlines.py). Explanations
+and not-triggered reasons are kept as (function, arguments) and written only when read
+(`to_dict()`): an explanation re-runs the full computation (timing.py), which also writes the
+arithmetic as text. A batch of 10,000 incidents mostly needs the dates.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from operator import attrgetter
 from typing import Any
 
 from tocsin.clock import periods
 from tocsin.clock.conditions import FALSE, Context
+from tocsin.clock.deadlines import UNDATED, Dates
+from tocsin.clock.explain import dated, waiting
 from tocsin.clock.inputs import IncidentInput, parse_input
-from tocsin.clock.plan import display_order, follows_reason, plan_for
+from tocsin.clock.plan import Plan, display_order, follows_reason, plan_for
 from tocsin.clock.recipients import recipients
 from tocsin.clock.results import NotTriggered, Obligation, ObligationReport
 from tocsin.clock.rules_loader import CompiledRule, RuleBook, Timing, load_rules
-from tocsin.clock.timing import Computed, compute
-
-Reason = str | Callable[[], str]
 
 
 @dataclass(slots=True)
@@ -65,28 +66,52 @@ def evaluate(incident: IncidentInput, book: RuleBook | None = None, now: datetim
     ctx = Context(incident.entity, incident.facts, incident.events, incident.options, incident.processor)
     plan = plan_for(book, frozenset(incident.events), incident.options.get("include_proposed") is True)
     run = _Run(book, incident, ctx, {}, {})
+    owed, quiet = run.owed, run.quiet
     obligations: list[Obligation] = []
-    slots = list(plan.slots)  # dormant rules are already answered; candidates fill their slot
-    for position, rule in zip(plan.positions, plan.candidates, strict=True):  # parents first
+    facts = incident.facts
+    for fact, key, members in plan.keyed:  # e.g. a state's rules and a residents map without that state
+        counts = facts.get(fact)
+        if counts is not None and counts.get(key, 0) <= 0:
+            for rule_id, answer in members:
+                quiet[rule_id] = answer  # a fixed reason, shared by every incident
+    for rule in plan.candidates:  # parents first
+        if rule.id in quiet:
+            continue  # answered above
         outcome = _evaluate_rule(rule, run)
         if type(outcome) is list:
-            run.owed[rule.id] = outcome
-            obligations.extend(outcome)
+            owed[rule.id] = outcome
+            obligations += outcome
         else:
-            slots[position] = run.quiet[rule.id] = NotTriggered(rule.id, outcome)  # type: ignore[arg-type]
+            quiet[rule.id] = outcome  # type: ignore[assignment]
     scope = incident.regimes_in_scope_only
-    if scope is not None:
-        outside = f"outside regimes_in_scope_only ({', '.join(scope)})"
-        kept = {rule_id for rule_id in book.position if rule_id.startswith(scope)}
-        obligations = [item for item in obligations if item.rule in kept]
-        slots = [
-            NotTriggered(rule_id, outside) if rule_id not in kept else slot
-            for rule_id, slot in zip(book.position, slots, strict=True)
-        ]
-    not_triggered = [slot for slot in slots if slot is not None]
+    if scope is None:
+        not_triggered = list(plan.first)  # dormant rules are answered by the plan
+        for rule_id, dormant in plan.merge:
+            answer = quiet.get(rule_id)
+            if answer is not None:
+                not_triggered.append(answer)
+            not_triggered += dormant
+    else:
+        obligations, not_triggered = _in_scope(scope, book, plan, quiet, obligations)
     if len(obligations) > 1:
         obligations.sort(key=display_order(book))
     return ObligationReport(obligations, not_triggered, now)
+
+
+def _in_scope(
+    scope: tuple[str, ...], book: RuleBook, plan: Plan, quiet: dict[str, NotTriggered], obligations: list[Obligation]
+) -> tuple[list[Obligation], list[NotTriggered]]:
+    """Only the rules whose id starts with one of `scope`; the others are answered as outside it."""
+    slots = list(plan.slots)
+    for rule_id, answer in quiet.items():
+        slots[book.position[rule_id]] = answer
+    outside = f"outside regimes_in_scope_only ({', '.join(scope)})"
+    kept = {rule_id for rule_id in book.position if rule_id.startswith(scope)}
+    slots = [
+        NotTriggered(rule_id, outside) if rule_id not in kept else slot
+        for rule_id, slot in zip(book.position, slots, strict=True)
+    ]
+    return [item for item in obligations if item.rule in kept], [slot for slot in slots if slot is not None]
 
 
 def evaluate_many(
@@ -105,40 +130,36 @@ def evaluate_many(
             gc.enable()
 
 
-def _because(rule: CompiledRule, ctx: Context) -> str:
-    asserted: list[str] = []
-    unasserted: list[str] = []
-    rule.conditions.collect(ctx, asserted, unasserted)
-    text = "; applies: " + (", ".join(asserted) if asserted else "clock-start event present")
-    if unasserted:
-        text += "; not asserted (does not block): " + ", ".join(unasserted)
-    return text
-
-
-def _parent_not_owed(rule: CompiledRule, run: _Run) -> Reason:
+def _parent_not_owed(rule: CompiledRule, run: _Run) -> NotTriggered:
     parent = run.quiet.get(rule.follows[0])
     if parent is None:
-        return follows_reason(rule, "not evaluated")
-    return lambda: follows_reason(rule, parent.reason)
+        return NotTriggered(rule.id, follows_reason(rule, "not evaluated"))
+    return NotTriggered(rule.id, (_follows_parent, rule, parent))
 
 
-def _evaluate_rule(rule: CompiledRule, run: _Run) -> list[Obligation] | Reason:
-    for fact, key, reason in rule.needs_keys:  # e.g. a state rule and a residents map without that state
-        counts = run.incident.facts.get(fact)
-        if counts is not None and counts.get(key, 0) <= 0:
-            return reason
-    if rule.follows and not any(parent in run.owed for parent in rule.follows):
+def _follows_parent(rule: CompiledRule, parent: NotTriggered) -> str:
+    return follows_reason(rule, parent.reason)
+
+
+def _evaluate_rule(rule: CompiledRule, run: _Run) -> list[Obligation] | NotTriggered:
+    if rule.needs_keys:  # e.g. a state rule and a residents map without that state
+        facts = run.incident.facts
+        for fact, key, answer in rule.needs_keys:
+            counts = facts.get(fact)
+            if counts is not None and counts.get(key, 0) <= 0:
+                return answer
+    if rule.follows and run.owed.keys().isdisjoint(rule.follows):
         return _parent_not_owed(rule, run)
     ctx = run.ctx
     if rule.conditions.test(ctx) == FALSE:
-        return partial(rule.conditions.failure, ctx)
+        return NotTriggered(rule.id, (rule.conditions.failure, ctx))
     items: list[Obligation] = []
     for timing in rule.timings:
         outcome = _timed(rule, timing, run)
         if type(outcome) is str:
-            return outcome
+            return NotTriggered(rule.id, outcome)
         items.append(outcome)  # type: ignore[arg-type]
-    if rule.spec.recipient_by is None and not rule.additions:
+    if rule.own_recipient:
         return items  # the rule's own recipient, already set
     names = recipients(rule, ctx, run.book, run.incident.processor)
     if len(names) == 1:
@@ -148,61 +169,69 @@ def _evaluate_rule(rule: CompiledRule, run: _Run) -> list[Obligation] | Reason:
     return [_with_recipient(item, name) for name in names for item in items]
 
 
+_FIELDS = attrgetter(*Obligation.__slots__)  # every field, in order
+
+
 def _with_recipient(item: Obligation, name: str) -> Obligation:
-    copy = Obligation(*(getattr(item, slot) for slot in Obligation.__slots__))
+    copy = Obligation(*_FIELDS(item))
     copy.recipient = name
     copy.extra = dict(item.extra)
     return copy
 
 
 def _anchors(timing: Timing, events: Mapping[str, datetime]) -> tuple[str | None, dict[str, datetime]]:
-    only = timing.only_event
-    if only is not None:  # the common case: one clock-start event
-        instant = events.get(only)
-        return (None, {}) if instant is None else (only, {only: instant})
-    present = {name: events[name] for name in timing.clock.events if name in events}
+    present: dict[str, datetime] = {}
+    for name in timing.clock.events:
+        if name in events:
+            present[name] = events[name]
     if not present:
         return None, present
-    if timing.clock.combine == "latest":
+    if timing.combine == "latest":
         return max(present, key=present.__getitem__), present
-    if timing.clock.combine == "each":
+    if timing.combine == "each":
         return min(present, key=present.__getitem__), present
     return next(iter(present)), present
 
 
+def _not_yet_effective(rule: CompiledRule, anchor: str, trigger: datetime) -> str | None:
+    zone = rule.effective_zone or periods.UTC_ZONE
+    local_day = trigger.astimezone(zone).date()
+    if rule.effective_from is not None and local_day < rule.effective_from:
+        return (
+            f"clock start {anchor} on {local_day:%Y-%m-%d} ({zone.key}) is before the rule's "
+            f"effective date {rule.effective_from:%Y-%m-%d}"
+        )
+    return None
+
+
 def _timed(rule: CompiledRule, timing: Timing, run: _Run) -> Obligation | str:
-    anchor, anchors = _anchors(timing, run.incident.events)
-    if anchor is None:
+    only = timing.only_event
+    anchors: dict[str, datetime] | None
+    if only is not None:  # the common case: one clock-start event
+        anchor, trigger = only, run.incident.events.get(only)
+        anchors = {only: trigger} if trigger is not None and timing.needs_anchors else None
+    else:
+        anchor, anchors = _anchors(timing, run.incident.events)
+        trigger = anchors.get(anchor) if anchor is not None else None
+    if trigger is None:
         if timing.clock.when_missing == "not_triggered":
             return f"clock-start event {' / '.join(timing.clock.events)} not given"
         return _waiting(rule, timing, run)
-    trigger = anchors[anchor]
-    if rule.effective_from is not None:
-        zone = rule.effective_zone or periods.UTC_ZONE
-        local_day = trigger.astimezone(zone).date()
-        if local_day < rule.effective_from:
-            return (
-                f"clock start {anchor} on {local_day:%Y-%m-%d} ({zone.key}) is before the rule's "
-                f"effective date {rule.effective_from:%Y-%m-%d}"
-            )
-    ctx = run.ctx
-    computed = compute(timing.deadline, timing.cutoff, anchors, anchor, rule.id, ctx, run.book)
+    surely = rule.surely_effective_from
+    if surely is not None and trigger < surely:
+        refusal = _not_yet_effective(rule, anchor, trigger)  # type: ignore[arg-type]
+        if refusal is not None:
+            return refusal
+    ctx, book = run.ctx, run.book
+    dates = timing.dates(trigger, anchors, ctx, book)  # type: ignore[misc,arg-type]  # set by make_timing
     kind = timing.output_kind
-
-    def explain() -> str:
-        return f"{rule.id}{timing.label_text}: {computed.render()}{_because(rule, ctx)}{_qualifier(rule, kind)}"
-
-    item = _obligation(rule, timing, kind, computed, explain, anchor, trigger)
-    if timing.clock.latest_if_from:
+    explain = (dated, rule, timing, kind, anchor, trigger, anchors, ctx, book)  # written when read
+    item = _obligation(rule, timing, kind, dates, explain, anchor, trigger)
+    if timing.chained:
         item.latest_if_previous_submitted_at_deadline = _latest_if(rule, timing, run)
-    if timing.deadline.backstop:
+    if timing.backstops:
         item.backstop_utc = _backstop(timing, run)
     return item
-
-
-def _qualifier(rule: CompiledRule, kind: str) -> str:
-    qualifier = rule.spec.qualifier
-    return f"; {qualifier}" if qualifier and kind in ("no_fixed_deadline", "on_request") else ""
 
 
 def _waiting(rule: CompiledRule, timing: Timing, run: _Run) -> Obligation:
@@ -210,50 +239,36 @@ def _waiting(rule: CompiledRule, timing: Timing, run: _Run) -> Obligation:
     pending = timing.clock.when_missing == "pending"
     output_kind = "pending_chained" if pending else _UNDATED_KIND.get(timing.deadline.kind, "no_fixed_deadline")
     latest = _latest_if(rule, timing, run)
-    ctx = run.ctx
-
-    def explain() -> str:
-        waiting_for = " / ".join(timing.clock.events)
-        if pending:
-            text = f": waiting for {waiting_for}; the deadline runs from that instant"
-        else:
-            text = f": {waiting_for} not yet given"
-        tail = ""
-        if latest is not None:
-            tail = f"; if the previous step happens at its own deadline, this one is due {periods.utc_text(latest)}"
-        label = timing.label_text
-        return f"{rule.id}{label}{text}{_because(rule, ctx)}{_qualifier(rule, output_kind)}{tail}"
-
-    item = _obligation(rule, timing, output_kind, _UNDATED, explain, None, None)
+    explain = (waiting, rule, timing, output_kind, latest, run.ctx)
+    item = _obligation(rule, timing, output_kind, UNDATED, explain, None, None)
     item.latest_if_previous_submitted_at_deadline = latest
-    if timing.deadline.backstop:
+    if timing.backstops:
         item.backstop_utc = _backstop(timing, run)
     return item
 
 
 _UNDATED_KIND = {"on_request": "on_request", "retention": "retention"}
-_UNDATED = Computed(None, [])  # read-only: an obligation without a computed date
 
 
 def _obligation(
     rule: CompiledRule,
     timing: Timing,
     kind: str,
-    computed: Computed,
-    explain: Callable[[], str],
+    dates: Dates,
+    explain: tuple[Any, ...],
     trigger_event: str | None,
     trigger_utc: datetime | None,
 ) -> Obligation:
     spec = rule.spec
-    alt = computed.alt
-    if alt is not None and computed.deadline is not None and alt <= computed.deadline:
+    deadline, zone, local_date, alt, strict, retain_until, possible_extension, extra = dates
+    if alt is not None and deadline is not None and alt <= deadline:
         alt = None  # only the later reading is informative
     # Positional, in field order (much cheaper than 24 keywords for ~80,000 obligations a batch).
     return Obligation(
         rule.id,  # rule
         spec.recipient,  # recipient
         kind,  # type: ignore[arg-type]  # deadline_kind
-        computed.deadline,  # deadline_utc
+        deadline,  # deadline_utc
         spec.citation,  # citation
         explain,  # _explanation
         spec.status,  # status
@@ -262,16 +277,16 @@ def _obligation(
         spec.obligation,  # obligation
         trigger_event,  # trigger_event
         trigger_utc,  # trigger_utc
-        computed.zone,  # day_boundary_tz
-        computed.local_date if computed.zone else None,  # deadline_date_local
+        zone,  # day_boundary_tz
+        local_date if zone else None,  # deadline_date_local
         alt,  # alt_deadline_utc
-        computed.strict,  # strict_deadline_utc
-        computed.retain_until,  # retain_until_local_date
+        strict,  # strict_deadline_utc
+        retain_until,  # retain_until_local_date
         None,  # latest_if_previous_submitted_at_deadline
         None,  # backstop_utc
-        computed.possible_extension,  # possible_legal_extension
+        possible_extension,  # possible_legal_extension
         timing.label,  # phase
-        computed.extra if computed.extra else {},  # extra (a fresh dict when empty: items own it)
+        extra if extra else {},  # extra (a fresh dict per item: items own it)
         rule.sources,  # sources
         spec.confidence_notes,  # confidence_notes
     )
@@ -287,22 +302,17 @@ def _parent_deadline(run: _Run, parent: str) -> datetime | None:
 
 def _latest_if(rule: CompiledRule, timing: Timing, run: _Run) -> datetime | None:
     """The deadline if the anchoring step happened exactly at its own deadline."""
-    if timing.deadline.kind in ("no_fixed_deadline", "on_request", "retention", "earliest_of"):
-        return None
-    parents = [timing.clock.latest_if_from] if timing.clock.latest_if_from else []
-    parents += [name.removeprefix("submitted:") for name in timing.clock.events if name.startswith("submitted:")]
-    for parent in parents:
-        instant = _parent_deadline(run, parent) if parent else None
+    for parent in timing.latest_parents:
+        instant = _parent_deadline(run, parent)
         if instant is not None:
             anchor = timing.clock.events[0]
-            computed = compute(timing.deadline, timing.cutoff, {anchor: instant}, anchor, rule.id, run.ctx, run.book)
-            return computed.deadline
+            return timing.dates(instant, {anchor: instant}, run.ctx, run.book)[0]  # type: ignore[misc]
     return None
 
 
 def _backstop(timing: Timing, run: _Run) -> datetime | None:
     found: list[datetime] = []
-    for backstop in timing.deadline.backstop:
+    for backstop in timing.backstops:
         if backstop.event is not None and backstop.event in run.incident.events:
             found.append(run.incident.events[backstop.event])
         if backstop.rule is not None:

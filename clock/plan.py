@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from tocsin.clock.results import NotTriggered, Obligation
@@ -20,8 +20,15 @@ class Plan:
     """For one set of present events: the rules worth evaluating, and fixed answers for the rest."""
 
     candidates: tuple[CompiledRule, ...]  # parents first
-    positions: tuple[int, ...]  # each candidate's place in rules.yaml order
     slots: tuple[NotTriggered | None, ...]  # rules.yaml order; None where a candidate goes
+    # Candidates with exactly one needed key, grouped per (fact, key), e.g. the individuals and the
+    # attorney-general notices of one US state: (fact, key, ((rule id, answer), ...)).
+    keyed: tuple[tuple[str, str, tuple[tuple[str, NotTriggered], ...]], ...] = ()
+    # The not-triggered list in rules.yaml order without scanning every slot: the dormant answers
+    # before the first candidate, then per candidate (in rules.yaml order) its id and the dormant
+    # answers up to the next one.
+    first: tuple[NotTriggered, ...] = ()
+    merge: tuple[tuple[str, tuple[NotTriggered, ...]], ...] = ()
 
 
 def follows_reason(rule: CompiledRule, parent_reason: str) -> str:
@@ -49,17 +56,36 @@ def plan_for(book: RuleBook, present: frozenset[str], include_proposed: bool) ->
             continue
         candidates.append(rule)
     slots = tuple(dormant.get(rule_id) for rule_id in book.position)
-    return Plan(tuple(candidates), tuple(book.position[rule.id] for rule in candidates), slots)
+    keyed: dict[tuple[str, str], list[tuple[str, NotTriggered]]] = {}
+    for rule in candidates:
+        if len(rule.needs_keys) == 1:
+            fact, key, answer = rule.needs_keys[0]
+            keyed.setdefault((fact, key), []).append((rule.id, answer))
+    groups = tuple((fact, key, tuple(members)) for (fact, key), members in keyed.items())
+    segments: list[list[NotTriggered]] = [[]]
+    ids: list[str] = []
+    for rule_id, slot in zip(book.position, slots, strict=True):
+        if slot is None:
+            ids.append(rule_id)
+            segments.append([])
+        else:
+            segments[-1].append(slot)
+    merge = tuple((rule_id, tuple(segment)) for rule_id, segment in zip(ids, segments[1:], strict=True))
+    return Plan(tuple(candidates), slots, groups, tuple(segments[0]), merge)
 
 
 @lru_cache(maxsize=8)
 def display_order(book: RuleBook) -> Callable[[Obligation], tuple[bool, datetime, int]]:
-    """Sort key of the output: dated obligations soonest first, then undated; ties in rules.yaml order."""
-    far = datetime.max.replace(tzinfo=None)
+    """Sort key of the output: dated obligations soonest first, then undated; ties in rules.yaml order.
+    Deadlines compare by their wall-clock fields (as naive datetimes would): a UTC deadline as it is,
+    any other moved into UTC with its fields unchanged, so that every key compares field by field."""
+    far = datetime.max.replace(tzinfo=UTC)
     position = book.position
 
     def key(item: Obligation) -> tuple[bool, datetime, int]:
         deadline = item.deadline_utc
-        return deadline is None, deadline.replace(tzinfo=None) if deadline else far, position[item.rule]
+        if deadline is None:
+            return True, far, position[item.rule]
+        return False, deadline if deadline.tzinfo is UTC else deadline.replace(tzinfo=UTC), position[item.rule]
 
     return key

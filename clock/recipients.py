@@ -24,25 +24,46 @@ def no_one_stop_shop(entity: Mapping[str, Any]) -> bool:
 def _eu_supervisory_authorities(rule: CompiledRule, ctx: Context, book: RuleBook) -> list[str]:
     states = book.table.member_states
     subjects = ctx.facts.get("data_subjects") or {}
-    affected = [code for code, count in subjects.items() if code in states and count > 0]
+    affected: list[str] = []
+    for code, count in subjects.items():
+        if code in states and count > 0:
+            affected.append(code)
     if no_one_stop_shop(ctx.entity):
         if not affected:
             return ["supervisory authority of each Member State where affected data subjects reside (no one-stop-shop)"]
-        return [
-            f"{states[code].dpa} ({states[code].name}; no EU establishment: one notice per SA)" for code in affected
-        ]
+        return [_authority_text(rule, book, "own", code) for code in affected]
     main = ctx.entity.get("main_establishment")
     if main in states:
-        others = [code for code in affected if code != main]
-        covered = f"; one-stop-shop covers data subjects in {', '.join(others)}" if others else ""
-        return [f"{states[main].dpa} (lead SA, {states[main].name}{covered})"]
+        others = ", ".join(code for code in affected if code != main)
+        covered = f"; one-stop-shop covers data subjects in {others}" if others else ""
+        return [f"{_authority_text(rule, book, 'lead', main)}{covered})"]
     return [rule.spec.recipient]
 
 
+def _authority_text(rule: CompiledRule, book: RuleBook, kind: str, code: str) -> str:
+    """A Member State's supervisory authority as named in a recipient, kept per (kind, state) on the rule."""
+    found = rule.memo.get((kind, code))
+    if found is None:
+        state = book.table.member_states[code]
+        if kind == "own":
+            found = f"{state.dpa} ({state.name}; no EU establishment: one notice per SA)"
+        else:  # lead SA; the caller closes the parenthesis after the states it covers
+            found = f"{state.dpa} (lead SA, {state.name}"
+        rule.memo[(kind, code)] = found
+    return found  # type: ignore[no-any-return]
+
+
 def _member_state_authority(rule: CompiledRule, ctx: Context, book: RuleBook) -> list[str]:
+    code = ctx.entity.get("member_state")
+    found = rule.memo.get(code)  # one answer per Member State, kept on the compiled rule
+    if found is None:
+        found = rule.memo[code] = _authority_of(rule, code, book)
+    return list(found)
+
+
+def _authority_of(rule: CompiledRule, code: str | None, book: RuleBook) -> list[str]:
     by = rule.spec.recipient_by
     assert by is not None and by.authority is not None
-    code = ctx.entity.get("member_state")
     state = book.table.member_states.get(code) if code else None
     name = getattr(state, by.authority, None) if state else None
     if name:

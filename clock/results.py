@@ -15,12 +15,20 @@ def iso_z(instant: datetime | None) -> str | None:
     return None if instant is None else instant.astimezone(UTC).isoformat()[:19] + "Z"
 
 
+def _written(deferred: Callable[[], str] | tuple[Any, ...]) -> str:
+    """Deferred text: a function of no arguments, or (function, *arguments)."""
+    if type(deferred) is tuple:
+        return deferred[0](*deferred[1:])  # type: ignore[no-any-return]
+    return deferred()  # type: ignore[operator]
+
+
 @dataclass(slots=True)
 class Obligation:
     """One thing someone must do by (or without) a deadline, and why.
 
     The explanation is built on first read (`_explanation` may hold the function that builds
-    it): computing 10,000 incidents' deadlines should not pay for text nobody displays.
+    it, or a `(function, *arguments)` tuple, one object cheaper than a partial): computing
+    10,000 incidents' deadlines should not pay for text nobody displays.
     """
 
     rule: str
@@ -28,7 +36,7 @@ class Obligation:
     deadline_kind: DeadlineKind
     deadline_utc: datetime | None
     citation: str
-    _explanation: str | Callable[[], str]
+    _explanation: str | Callable[[], str] | tuple[Any, ...]
     status: str
     confidence: str
     regime: str
@@ -50,9 +58,10 @@ class Obligation:
 
     @property
     def explanation(self) -> str:
-        if not isinstance(self._explanation, str):
-            self._explanation = self._explanation()
-        return self._explanation
+        text = self._explanation
+        if not isinstance(text, str):
+            text = self._explanation = _written(text)
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -98,13 +107,14 @@ class NotTriggered:
     """
 
     rule: str
-    _reason: str | Callable[[], str]
+    _reason: str | Callable[[], str] | tuple[Any, ...]
 
     @property
     def reason(self) -> str:
-        if not isinstance(self._reason, str):
-            self._reason = self._reason()
-        return self._reason
+        text = self._reason
+        if not isinstance(text, str):
+            text = self._reason = _written(text)
+        return text
 
     def to_dict(self) -> dict[str, str]:
         return {"rule": self.rule, "reason": self.reason}

@@ -6,8 +6,8 @@ A malformed table raises `InvalidInput` naming the file, line, rule id and field
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from tocsin.clock.calendars import CalendarBook
-from tocsin.clock.conditions import Check, Group, compile_conditions
+from tocsin.clock.conditions import Check, Group, Scope, compile_conditions
+from tocsin.clock.deadlines import DeadlineFn, compile_deadline
 from tocsin.clock.references import check_references
-from tocsin.clock.schema import AppliesWhen, ClockStart, DeadlineSpec, ReliefSpec, RuleSpec, RuleTable
+from tocsin.clock.results import NotTriggered
+from tocsin.clock.schema import AppliesWhen, Backstop, ClockStart, DeadlineSpec, ReliefSpec, RuleSpec, RuleTable
 from tocsin.clock.yaml_lines import line_of, load_yaml
 
 from tocsin.errors import InvalidInput
@@ -38,18 +40,39 @@ class Timing:
     label_text: str = ""  # " [label]" in explanations
     output_kind: str = "fixed"  # deadline_kind of a dated obligation
     only_event: str | None = None  # the clock-start event when there is exactly one
+    dates: DeadlineFn | None = None  # the deadline without its explanation (deadlines.py)
+    latest_parents: tuple[str, ...] = ()  # the steps whose deadline gives latest_if_previous_submitted_at_deadline
+    chained: bool = False  # clock.latest_if_from is set
+    backstops: tuple[Backstop, ...] = ()  # deadline.backstop
+    combine: str = "first"  # clock.combine
+    needs_anchors: bool = False  # the deadline reads every anchor (earliest_of), not only the trigger
 
 
-def make_timing(label: str | None, clock: ClockStart, deadline: DeadlineSpec) -> Timing:
+def make_timing(label: str | None, clock: ClockStart, deadline: DeadlineSpec, rule_id: str) -> Timing:
+    cutoff = time.fromisoformat(deadline.cutoff) if deadline.cutoff else None
     return Timing(
         label,
         clock,
         deadline,
-        time.fromisoformat(deadline.cutoff) if deadline.cutoff else None,
+        cutoff,
         label_text=f" [{label}]" if label else "",
         output_kind=deadline.output_kind or _OUTPUT_KIND.get(deadline.kind, "fixed"),
         only_event=clock.events[0] if len(clock.events) == 1 else None,
+        dates=compile_deadline(deadline, cutoff, rule_id),
+        latest_parents=_latest_parents(clock, deadline),
+        chained=bool(clock.latest_if_from),
+        backstops=tuple(deadline.backstop),
+        combine=clock.combine,
+        needs_anchors=deadline.kind == "earliest_of",
     )
+
+
+def _latest_parents(clock: ClockStart, deadline: DeadlineSpec) -> tuple[str, ...]:
+    if deadline.kind in ("no_fixed_deadline", "on_request", "retention", "earliest_of"):
+        return ()
+    parents = [clock.latest_if_from] if clock.latest_if_from else []
+    parents += [name.removeprefix("submitted:") for name in clock.events if name.startswith("submitted:")]
+    return tuple(parent for parent in parents if parent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +87,15 @@ class CompiledRule:
     effective_from: date | None
     effective_zone: ZoneInfo | None
     sources: tuple[str, ...]
-    # (fact, key, reason): a given per-jurisdiction map without `key` fails a >=1 / >0 threshold at once
-    needs_keys: tuple[tuple[str, str, str], ...] = ()
+    # (fact, key, answer): a given per-jurisdiction map without `key` fails a >=1 / >0 threshold at once;
+    # the answer's reason is fixed, so one NotTriggered serves every incident
+    needs_keys: tuple[tuple[str, str, NotTriggered], ...] = ()
     additions: tuple[tuple[Check, str], ...] = ()  # compiled `recipient_additions`: (when, text added)
+    # A clock start at or after this instant is on or after `effective_from` in any zone (UTC offsets
+    # stay within +-26 h), so only earlier ones need the local date; None when no effective date.
+    surely_effective_from: datetime | None = None
+    own_recipient: bool = False  # spec.recipient as it is: no recipient_by, no recipient_additions
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False)  # answers kept per input value
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +155,8 @@ def _where(source: str, data: Any, loc: tuple[Any, ...]) -> tuple[str, str]:
         rule_id = rule.get("id") if isinstance(rule, dict) else None
         rule_part = f" rule {rule_id or f'#{path[1]}'}"
         path = path[2:]
-    field = ".".join(str(step) for step in path) or "(top level)"
-    return f"{where}{rule_part} field {field}", field
+    dotted = ".".join(str(step) for step in path) or "(top level)"
+    return f"{where}{rule_part} field {dotted}", dotted
 
 
 def parse_table(text: str, source: str) -> RuleTable:
@@ -224,13 +253,13 @@ def _topological(specs: list[RuleSpec]) -> list[RuleSpec]:
     return ordered
 
 
-def _compile_rule(spec: RuleSpec, table: RuleTable, when: AppliesWhen) -> CompiledRule:
-    conditions = compile_conditions(when, table.scopes, table.fact_defaults, table.role_equivalents)
+def _compile_rule(spec: RuleSpec, table: RuleTable, when: AppliesWhen, scopes: dict[str, Scope]) -> CompiledRule:
+    conditions = compile_conditions(when, table.scopes, table.fact_defaults, table.role_equivalents, scopes)
     if spec.phases:
-        timings = tuple(make_timing(p.label, p.clock_start, p.deadline) for p in spec.phases)
+        timings = tuple(make_timing(p.label, p.clock_start, p.deadline, spec.id) for p in spec.phases)
     else:
         assert spec.clock_start is not None and spec.deadline is not None
-        timings = (make_timing(None, spec.clock_start, spec.deadline),)
+        timings = (make_timing(None, spec.clock_start, spec.deadline, spec.id),)
     first = timings[0].clock
     absent_reason = None
     if first.when_missing == "not_triggered":
@@ -252,7 +281,11 @@ def _compile_rule(spec: RuleSpec, table: RuleTable, when: AppliesWhen) -> Compil
         effective_zone=zone,
         sources=tuple(spec.sources),
         needs_keys=tuple(
-            (t.fact, t.key, f"{t.fact}[{t.key}]=0; needs {'>=' if t.op == 'gte' else '>'} {t.value}")
+            (
+                t.fact,
+                t.key,
+                NotTriggered(spec.id, f"{t.fact}[{t.key}]=0; needs {'>=' if t.op == 'gte' else '>'} {t.value}"),
+            )
             for t in when.thresholds
             if t.fact
             and t.key
@@ -261,13 +294,20 @@ def _compile_rule(spec: RuleSpec, table: RuleTable, when: AppliesWhen) -> Compil
             and ((t.op == "gte" and t.value >= 1) or (t.op == "gt" and t.value >= 0))
         ),
         additions=tuple((Check(item.when, {}), item.add) for item in spec.recipient_additions),
+        surely_effective_from=_surely_effective_from(spec.effective.from_),
+        own_recipient=spec.recipient_by is None and not spec.recipient_additions,
     )
+
+
+def _surely_effective_from(day: date | None) -> datetime | None:
+    return None if day is None else datetime.combine(day, time(0), UTC) + timedelta(hours=27)
 
 
 def compile_table(table: RuleTable, source: str) -> RuleBook:
     specs = {rule.id: rule for rule in table.rules}
+    scopes: dict[str, Scope] = {}  # compiled once, shared by the rules of the scope
     compiled = {
-        rule.id: _compile_rule(rule, table, _resolve_same_as(rule, specs)) for rule in _topological(table.rules)
+        rule.id: _compile_rule(rule, table, _resolve_same_as(rule, specs), scopes) for rule in _topological(table.rules)
     }
     reliefs = {
         name: CompiledRelief(

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from tocsin.clock import periods
 from tocsin.clock.conditions import TRUE, Context
+from tocsin.clock.deadlines import zone_named
 from tocsin.clock.rules_loader import CompiledRelief, RuleBook
 from tocsin.clock.schema import DeadlineSpec, Term, ZoneByPrefix
 
@@ -33,16 +34,6 @@ class Computed:
 
     def render(self) -> str:
         return "".join(note if isinstance(note, str) else note() for note in self.notes)
-
-
-_ZONES: dict[str, ZoneInfo] = {}
-
-
-def zone_named(name: str) -> ZoneInfo:
-    found = _ZONES.get(name)
-    if found is None:
-        found = _ZONES[name] = ZoneInfo(name)
-    return found
 
 
 def resolve_zone(spec: Any, entity: Mapping[str, Any], book: RuleBook) -> tuple[ZoneInfo, str]:
