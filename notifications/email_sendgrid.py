@@ -83,6 +83,9 @@ class SendGridSender:
     """Sends `EmailMessage`s; `send()` returns one `SendResult` per message, in input order."""
 
     name = "sendgrid"
+    # Holds no open connection or thread between calls: a notice wave may run it in a forked process
+    # (tocsin.wave_sender), where building and encoding the requests gets a core of its own.
+    fork_safe = True
 
     def __init__(
         self,

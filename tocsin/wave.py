@@ -1,12 +1,15 @@
 """The notice wave: one approved message to every recipient of a file, exactly once per draft.
 
 Flow, per chunk of rows (streamed; memory stays flat for a million recipients):
-1. invalid rows are reported with their line numbers; suppressed addresses are counted and skipped;
+1. a thread reads and plans the file a few chunks ahead (`wave_sender.read_ahead`);
+2. invalid rows are reported with their line numbers; suppressed addresses are counted and skipped;
    rows already accepted by an earlier run are skipped; a second row for the same (draft, address) is
    reported as a duplicate;
-2. the chunk's delivery rows are written `queued` and committed BEFORE the chunk goes to the provider;
-3. the send runs in a worker thread (a few chunks in flight), and as soon as the provider answers, the
-   rows are marked `accepted` (with provider id and attempts) or `failed`, in the next commit.
+3. the chunk's delivery rows are written `queued` and committed BEFORE the chunk goes to the provider;
+4. the chunk is handed to the sender (`wave_sender`: a process of its own for the SendGrid client, which
+   builds, encodes and posts the requests on the other core; a few chunks in flight), and as soon as the
+   provider answers, the rows are marked `accepted` (with provider id and attempts) or `failed`: on
+   PostgreSQL by a thread on its own connection, on SQLite (one writer) in the next commit.
 
 A rerun after a crash sends only rows not accepted. Residual risk (no idempotency key at SendGrid): a
 chunk the provider accepted in the instant before a crash, before it was marked, is sent again on the
@@ -16,9 +19,9 @@ The service commits as it goes (per chunk), so it takes a session it may commit,
 
 from __future__ import annotations
 
-from collections import Counter, deque
+import contextlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +33,7 @@ from tocsin.errors import InvalidInput
 from tocsin.incidents import get_incident
 from tocsin.models.delivery import NoticeWave
 from tocsin.notifications.base import Channel
-from tocsin.notifications.message import EmailMessage, SendResult
+from tocsin.notifications.message import EmailMessage
 from tocsin.recipients import InvalidRow, Row, read_recipients
 from tocsin.wave_drafts import ContentSource, sendable_content
 from tocsin.wave_plan import (
@@ -43,18 +46,21 @@ from tocsin.wave_plan import (
     plan_chunk,
     wave_draft,
 )
+from tocsin.wave_sender import JobRow, ResultGroup, Sender, read_ahead, sender_for
 from tocsin.wave_store import (
     SENT_STATUSES,
-    existing_deliveries,
+    BackgroundMarks,
     incident_wave_lock,
     insert_queued,
+    known_addresses,
     mark_results,
     requeue,
-    suppressed_among,
 )
 
 CHUNK_SIZE = 1000  # one SendGrid request (1,000 personalizations)
 IN_FLIGHT = 2
+READ_AHEAD = 2  # chunks read and planned ahead of the one being written
+COMMIT_CHUNKS = 2  # chunks written per commit while the sender is busy (each commit waits on the disk)
 
 
 @dataclass
@@ -120,9 +126,12 @@ class _WaveRun:
         self.channel = channel
         self.custom_args = {d.draft_id: custom_args_for(d, f"INC-{wave.incident_id}") for d in drafts}
         self.report = WaveReport(self.wave_id, wave.incident_id, channel.name)
+        self._unsaved = False  # results recorded since the last commit
+        self.marks: BackgroundMarks | None = None
 
-    def prepare(self, chunk: ChunkPlan) -> list[EmailMessage]:
-        """Classify a planned chunk against the database and write its delivery rows (not committed here)."""
+    def prepare(self, chunk: ChunkPlan) -> list[JobRow]:
+        """Classify a planned chunk against the database and write its delivery rows (not committed here);
+        returns the messages to send, as rows for the sender."""
         report = self.report
         report.rows += chunk.rows
         for line, reason in chunk.invalid:
@@ -131,99 +140,136 @@ class _WaveRun:
         if not planned:
             return []
         emails = sorted({email for _, email in planned})
-        suppressed = suppressed_among(self.session, emails)
-        existing = existing_deliveries(self.session, self.drafts, emails)
-        now = utcnow()
+        suppressed, existing = known_addresses(self.session, self.drafts, emails)
+        incident_id, wave_id = self.wave.incident_id, self.wave_id
         new_rows: list[tuple[object, ...]] = []
         reused_rows: list[dict[str, object]] = []
-        messages: list[EmailMessage] = []
+        jobs: list[JobRow] = []
         for key, plan in planned.items():
-            if plan.email in suppressed:
+            if suppressed and plan.email in suppressed:
                 report.suppressed += 1
                 continue
-            found = existing.get(key)
-            if found is not None and found.wave_id == self.wave_id:
-                self._invalid(plan.line, "duplicate of an earlier row (same address and draft)")
-                continue
-            if found is not None and found.status in SENT_STATUSES:
-                report.already_sent += 1
-                continue
+            found = existing.get(key) if existing else None
             if found is None:
                 new_rows.append(
-                    (
-                        self.wave.incident_id,
-                        self.wave_id,
-                        plan.draft_id,
-                        plan.email,
-                        plan.name,
-                        plan.jurisdiction,
-                        plan.substitutions,
-                        plan.message_id,
-                    )
+                    (plan.draft_id, plan.email, plan.name, plan.jurisdiction, plan.substitutions, plan.message_id)
                 )
-            else:
-                report.resent_in_doubt += found.status == "queued"
-                reused_rows.append(
-                    {
-                        "key": found.message_id,
-                        "wave": self.wave_id,
-                        "new_name": plan.name,
-                        "new_jurisdiction": plan.jurisdiction,
-                        "new_substitutions": plan.substitutions,
-                    }
-                )
-            messages.append(
-                email_for(
-                    self.drafts[plan.draft_id],
-                    message_id=found.message_id if found is not None else plan.message_id,
-                    email=plan.email,
-                    name=plan.name,
-                    substitutions=plan.substitutions,
-                    custom_args=self.custom_args[plan.draft_id],
-                )
+                jobs.append((plan.draft_id, plan.message_id, plan.email, plan.name, plan.substitutions))
+                continue
+            if found.wave_id == wave_id:
+                self._invalid(plan.line, "duplicate of an earlier row (same address and draft)")
+                continue
+            if found.status in SENT_STATUSES:
+                report.already_sent += 1
+                continue
+            report.resent_in_doubt += found.status == "queued"
+            reused_rows.append(
+                {
+                    "key": found.message_id,
+                    "wave": wave_id,
+                    "new_name": plan.name,
+                    "new_jurisdiction": plan.jurisdiction,
+                    "new_substitutions": plan.substitutions,
+                }
             )
-        insert_queued(self.session, new_rows, now)
+            jobs.append((plan.draft_id, found.message_id, plan.email, plan.name, plan.substitutions))
+        insert_queued(self.session, incident_id, wave_id, new_rows, utcnow())
         requeue(self.session, reused_rows)
-        return messages
+        return jobs
+
+    def build(self, rows: Sequence[JobRow]) -> list[EmailMessage]:
+        """The emails of a job (run by the sender: in its process or thread)."""
+        drafts, custom_args = self.drafts, self.custom_args
+        return [
+            email_for(drafts[draft_id], message_id=message, email=email, name=name, substitutions=values,
+                      custom_args=custom_args[draft_id])
+            for draft_id, message, email, name, values in rows
+        ]  # fmt: skip
 
     def _invalid(self, line: int, reason: str) -> None:
         self.report.invalid += 1
         self.report.invalid_rows.append(InvalidRow(line, reason))
 
-    def record(self, results: list[SendResult]) -> None:
-        accepted, failed = mark_results(self.session, results, utcnow())
-        self.report.sent += accepted
-        self.report.failed += failed
-        self.report.failures.update(r.error or "refused" for r in results if not r.accepted)
+    def record(self, answers: list[list[ResultGroup]]) -> None:
+        """Mark the rows (PostgreSQL: by the background thread; SQLite, one writer at a time: here, committed
+        with the next chunk) and count them."""
+        if not answers:
+            return
+        for groups in answers:
+            for group in groups:
+                if group.accepted:
+                    self.report.sent += len(group.message_ids)
+                else:
+                    self.report.failed += len(group.message_ids)
+                    self.report.failures[group.error or "refused"] += len(group.message_ids)
+        if self.marks is not None:
+            self.marks.put(answers)
+            return
+        if not self.session.in_transaction():
+            _sqlite_commit_without_fsync(self.session)
+        now = utcnow()
+        for groups in answers:
+            mark_results(self.session.connection(), groups, now)
+        self._unsaved = True
 
     def send_all(self, chunks: Iterator[ChunkPlan], in_flight: int, progress: Progress | None) -> None:
-        pending: deque[Future[list[SendResult]]] = deque()
-        with ThreadPoolExecutor(max(1, in_flight), thread_name_prefix="wave") as pool:
-            try:
-                for chunk in chunks:
+        """Per chunk: write its rows `queued` and commit (with the results recorded meanwhile), then hand it to
+        the sender; while the sender is busy, up to COMMIT_CHUNKS chunks share one commit. At most `in_flight`
+        sends run and a few more jobs wait ready, so the sender never idles while this process reads and
+        writes the next chunks."""
+        sender = sender_for(self.channel, self.build, in_flight)  # forks first: no other thread to copy
+        ahead = max(1, in_flight) + COMMIT_CHUNKS
+        written: list[list[JobRow]] = []  # jobs whose rows are written, not committed yet
+        try:
+            bind = self.session.get_bind()
+            if bind.dialect.name == "postgresql":
+                self.marks = BackgroundMarks(bind)  # type: ignore[arg-type]
+            for chunk in chunks:
+                if not self.session.in_transaction():
                     _sqlite_commit_without_fsync(self.session)
-                    messages = self.prepare(chunk)
-                    self._harvest(pending, wait_for=max(0, len(pending) + 1 - in_flight) if messages else 0)
-                    self.session.commit()  # queued rows are durable before their request leaves
-                    if messages:
-                        pending.append(pool.submit(self.channel.send, messages))
-                    if progress is not None:
-                        progress(self.report)
-                while pending:
-                    _sqlite_commit_without_fsync(self.session)
-                    self._harvest(pending, wait_for=1)
-                    self.session.commit()
-                    if progress is not None:
-                        progress(self.report)
-            finally:
-                for future in pending:
-                    future.cancel()
+                jobs = self.prepare(chunk)
+                if jobs:
+                    written.append(jobs)
+                if len(written) < COMMIT_CHUNKS and sender.outstanding and written:
+                    continue  # the sender has work: one commit for several chunks
+                self.record(sender.collect(block=False))
+                self.session.commit()  # queued rows are durable before their request leaves
+                self._unsaved = False
+                for jobs in written:
+                    sender.submit(jobs)
+                written.clear()
+                while sender.outstanding > ahead:
+                    self._wait(sender)
+                if progress is not None:
+                    progress(self.report)
+            if written:
+                self.session.commit()
+                self._unsaved = False
+                for jobs in written:
+                    sender.submit(jobs)
+            while sender.outstanding:
+                self._wait(sender)
+                if progress is not None:
+                    progress(self.report)
+            if self._unsaved:
+                self.session.commit()
+            if self.marks is not None:
+                self.marks.close()
+            sender.close()
+        except BaseException:
+            sender.abort()
+            if self.marks is not None:
+                with contextlib.suppress(BaseException):
+                    self.marks.close()  # what was recorded is marked before the wave stops
+            raise
 
-    def _harvest(self, pending: deque[Future[list[SendResult]]], wait_for: int) -> None:
-        """Record every finished send; block on the oldest ones until `wait_for` of them finished."""
-        while pending and (wait_for > 0 or pending[0].done()):
-            self.record(pending.popleft().result())
-            wait_for -= 1
+    def _wait(self, sender: Sender) -> None:
+        """Block until a send finishes and record it; what was recorded before is committed first, so that a
+        wave waiting on the provider never holds accepted rows unmarked."""
+        if self._unsaved:
+            self.session.commit()
+            self._unsaved = False
+        self.record(sender.collect(block=True))
 
 
 def run_wave(
@@ -274,13 +320,16 @@ def run_wave(
         )
         session.commit()
         run = _WaveRun(session, wave, drafts, chooser, channel)
-        chunks = (plan_chunk(chunk, chooser) for chunk in chunked(_prepend(first, rows), chunk_size))
+        planned = (plan_chunk(chunk, chooser, run.wave_id) for chunk in chunked(_prepend(first, rows), chunk_size))
+        chunks = read_ahead(planned, READ_AHEAD)
         try:
             run.send_all(chunks, in_flight, progress)
         except BaseException:
             session.rollback()
             _finish(session, run.report, actor, status="failed")
             raise
+        finally:
+            chunks.close()  # stops the reading thread
         _finish(session, run.report, actor, status="finished")
         return run.report
 

@@ -9,7 +9,6 @@ recipient's own row. A tag is a `-word-` that stands alone (not inside a hyphena
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ TAG = re.compile(r"(?<![\w-])-([A-Za-z][A-Za-z0-9_]*)-(?![\w-])")
 MAX_TAG_VALUE = 200
 _UNSAFE_VALUE = re.compile(r"[<>\x00-\x1f\x7f]")
 T = TypeVar("T")
+_UNKNOWN = object()
 WAVE_ARG = "tocsin_wave_draft"  # custom arg naming the draft, echoed in every SendGrid event
 
 
@@ -95,8 +95,17 @@ class DraftChooser:
         self._by_language: dict[str, WaveDraft] = {}
         for locale, draft in sorted(self.by_locale.items()):
             self._by_language.setdefault(primary_language(locale), draft)
+        self._chosen: dict[str | None, WaveDraft | None] = {}
 
     def choose(self, locale: str | None) -> WaveDraft | None:
+        known = self._chosen.get(locale, _UNKNOWN)
+        if known is _UNKNOWN:  # few distinct locales in a file: work each out once
+            known = self._choose(locale)
+            if len(self._chosen) < 10_000:
+                self._chosen[locale] = known
+        return known  # type: ignore[return-value]
+
+    def _choose(self, locale: str | None) -> WaveDraft | None:
         if locale:
             found = self.by_locale.get(locale) or self._by_language.get(primary_language(locale))
             if found is not None:
@@ -104,10 +113,12 @@ class DraftChooser:
         return self.by_locale.get(self.default_locale) or self._by_language.get(primary_language(self.default_locale))
 
 
-def message_id(draft_id: int, email: str) -> str:
-    """Deterministic per (draft, recipient): a re-send carries the same id; the address is not readable in it."""
-    digest = hashlib.sha256(f"{draft_id}\x00{email}".encode()).hexdigest()[:24]
-    return f"notice-{draft_id}-{digest}"
+def message_id(wave_id: int, draft_id: int, line: int) -> str:
+    """Tocsin's id of one delivery: the wave that first wrote the row, the draft, and the row's line in the file
+    (unique, since a line yields at most one delivery). It never shows the address, and it grows with the line:
+    a wave appends to the unique index on it instead of touching a random page of it per row. A rerun reuses
+    the id stored in the row, so a re-send carries the same id."""
+    return f"notice-{wave_id}-{draft_id}-{line:010d}"
 
 
 def substitutions_for(draft: WaveDraft, fields: Mapping[str, str]) -> dict[str, str] | str:
@@ -123,7 +134,7 @@ def substitutions_for(draft: WaveDraft, fields: Mapping[str, str]) -> dict[str, 
     return values
 
 
-def plan_recipient(recipient: Recipient, chooser: DraftChooser) -> PlannedDelivery | str:
+def plan_recipient(recipient: Recipient, chooser: DraftChooser, wave_id: int) -> PlannedDelivery | str:
     """The planned delivery for a valid row, or why it cannot be sent."""
     draft = chooser.choose(recipient.locale)
     if draft is None:
@@ -139,7 +150,7 @@ def plan_recipient(recipient: Recipient, chooser: DraftChooser) -> PlannedDelive
         name=recipient.name,
         jurisdiction=recipient.jurisdiction,
         substitutions=values,
-        message_id=message_id(draft.draft_id, recipient.email),
+        message_id=message_id(wave_id, draft.draft_id, recipient.line),
     )
 
 
@@ -172,23 +183,23 @@ class ChunkPlan:
     invalid: list[tuple[int, str]]  # (line, reason), in file order
 
 
-def plan_chunk(rows: Sequence[Recipient | InvalidRow], chooser: DraftChooser) -> ChunkPlan:
+def plan_chunk(rows: Sequence[Recipient | InvalidRow], chooser: DraftChooser, wave_id: int) -> ChunkPlan:
     """Plan each row; a second row for the same (draft, address) in the chunk is invalid (a duplicate)."""
     planned: dict[tuple[int, str], PlannedDelivery] = {}
     invalid: list[tuple[int, str]] = []
     for row in rows:
-        if isinstance(row, InvalidRow):
-            invalid.append((row.line, row.reason))
+        if row.__class__ is InvalidRow:
+            invalid.append((row.line, row.reason))  # type: ignore[union-attr]
             continue
-        plan = plan_recipient(row, chooser)
-        if isinstance(plan, str):
-            invalid.append((row.line, plan))
+        plan = plan_recipient(row, chooser, wave_id)  # type: ignore[arg-type]
+        if plan.__class__ is str:
+            invalid.append((row.line, plan))  # type: ignore[arg-type]
             continue
-        key = (plan.draft_id, plan.email)
+        key = (plan.draft_id, plan.email)  # type: ignore[union-attr]
         if key in planned:
-            invalid.append((plan.line, f"duplicate of line {planned[key].line} (same address and draft)"))
+            invalid.append((row.line, f"duplicate of line {planned[key].line} (same address and draft)"))
             continue
-        planned[key] = plan
+        planned[key] = plan  # type: ignore[assignment]
     return ChunkPlan(len(rows), planned, invalid)
 
 

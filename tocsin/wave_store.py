@@ -8,22 +8,24 @@ driver as plain SQL: compiling a 1,000-value IN list through SQLAlchemy cost mor
 from __future__ import annotations
 
 import fcntl
-import json
 import os
-from collections import defaultdict
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from queue import Queue
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, bindparam, text, update
 from sqlmodel import Session
 
+from tocsin.clocks import utcnow
 from tocsin.errors import Conflict
 from tocsin.models.delivery import Delivery, Suppression
-from tocsin.notifications.message import SendResult
+from tocsin.wave_sender import ResultGroup
 
 DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
 SUPPRESSIONS = Suppression.__table__  # type: ignore[attr-defined]
@@ -53,59 +55,66 @@ def _matching(connection: Connection, column: str, values: Sequence[Any]) -> tup
     return f"{column} = ANY(%s)", (list(values),)
 
 
-def suppressed_among(session: Session, emails: Sequence[str]) -> set[str]:
-    if not emails:
-        return set()
-    connection = session.connection()
-    condition, parameters = _matching(connection, "email", emails)
-    cursor = connection.exec_driver_sql(f"SELECT email FROM {SUPPRESSIONS.name} WHERE {condition}", parameters)
-    return {row[0] for row in cursor}
-
-
-def existing_deliveries(
+def known_addresses(
     session: Session, draft_ids: Iterable[int], emails: Sequence[str]
-) -> dict[tuple[int, str], ExistingDelivery]:
-    """The delivery rows of these drafts for these addresses (through the (email, draft) unique index)."""
+) -> tuple[set[str], dict[tuple[int, str], ExistingDelivery]]:
+    """For a chunk's addresses, in one round trip: the suppressed ones, and the delivery rows these drafts
+    already have for them (through the unique indexes on suppression.email and delivery (email, draft))."""
     if not emails:
-        return {}
+        return set(), {}
     connection = session.connection()
     by_email, email_parameters = _matching(connection, "email", emails)
     by_draft, draft_parameters = _matching(connection, "draft_id", sorted(draft_ids))
-    sql = f"SELECT draft_id, email, message_id, status, wave_id FROM {DELIVERIES.name} WHERE {by_email} AND {by_draft}"
-    cursor = connection.exec_driver_sql(sql, email_parameters + draft_parameters)
-    return {
-        (draft_id, email): ExistingDelivery(message, status, wave) for draft_id, email, message, status, wave in cursor
-    }
+    sql = (
+        f"SELECT draft_id, email, message_id, status, wave_id FROM {DELIVERIES.name} WHERE {by_email} AND {by_draft} "
+        f"UNION ALL SELECT NULL, email, NULL, NULL, NULL FROM {SUPPRESSIONS.name} WHERE {by_email}"
+    )
+    suppressed: set[str] = set()
+    existing: dict[tuple[int, str], ExistingDelivery] = {}
+    for draft_id, email, message, status, wave in connection.exec_driver_sql(
+        sql, email_parameters + draft_parameters + email_parameters
+    ):
+        if draft_id is None:
+            suppressed.add(email)
+        else:
+            existing[(draft_id, email)] = ExistingDelivery(message, status, wave)
+    return suppressed, existing
 
 
-QUEUED_COLUMNS = (
-    "incident_id", "wave_id", "draft_id", "email", "name", "jurisdiction", "substitutions", "message_id",
-)  # fmt: skip
-_INSERTED_COLUMNS = (*QUEUED_COLUMNS, "status", "attempts", "queued_at")
+QUEUED_COLUMNS = ("draft_id", "email", "name", "jurisdiction", "substitutions", "message_id")
 _JSON_AT = QUEUED_COLUMNS.index("substitutions")
-_to_json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def insert_queued(session: Session, rows: Sequence[tuple[Any, ...]], queued_at: datetime) -> None:
-    """New rows, all `queued` at `queued_at`; each row holds the values of QUEUED_COLUMNS, in order
-    (`substitutions` as a dict). One statement per chunk, straight to the driver: PostgreSQL gets a COPY,
-    SQLite one prepared INSERT run over the rows. Times are converted as the column type would (aware UTC
-    on PostgreSQL, naive UTC on SQLite), so the rows read back exactly as if the ORM had written them."""
+def insert_queued(
+    session: Session, incident_id: int, wave_id: int, rows: Sequence[tuple[Any, ...]], queued_at: datetime
+) -> None:
+    """New rows of this incident and wave, all `queued` at `queued_at`; each row holds the values of
+    QUEUED_COLUMNS, in order (`substitutions` as a dict). One statement per chunk, straight to the driver:
+    PostgreSQL gets a COPY, SQLite one prepared INSERT run over the rows (the values shared by every row
+    written once in the statement). Times are converted as the column type would (aware UTC on PostgreSQL,
+    naive UTC text on SQLite), so the rows read back exactly as if the ORM had written them."""
     if not rows:
         return
     connection = session.connection()
     stamp = _bound_time(connection, queued_at)
-    full_rows = [
-        (*row[:_JSON_AT], _to_json_text(row[_JSON_AT]), *row[_JSON_AT + 1 :], "queued", 0, stamp) for row in rows
-    ]
-    names = ", ".join(_INSERTED_COLUMNS)
+    dumps = orjson.dumps  # compact UTF-8, as JSONEncoder(ensure_ascii=False, separators=(",", ":")) writes it
+    names = ", ".join(QUEUED_COLUMNS)
     if connection.dialect.name == "postgresql":
-        with _driver_cursor(connection) as cursor, cursor.copy(f"COPY {DELIVERIES.name} ({names}) FROM STDIN") as copy:
-            for row in full_rows:
-                copy.write_row(row)
+        shared = (int(incident_id), int(wave_id), "queued", 0, stamp)
+        statement = f"COPY {DELIVERIES.name} ({names}, incident_id, wave_id, status, attempts, queued_at) FROM STDIN"
+        with _driver_cursor(connection) as cursor, cursor.copy(statement) as copy:
+            write = copy.write_row
+            for draft_id, email, name, jurisdiction, substitutions, message_id in rows:
+                write((draft_id, email, name, jurisdiction, dumps(substitutions).decode(), message_id, *shared))
         return
-    markers = ", ".join("?" * len(_INSERTED_COLUMNS))
-    connection.exec_driver_sql(f"INSERT INTO {DELIVERIES.name} ({names}) VALUES ({markers})", full_rows)
+    text_stamp = stamp.isoformat(" ")  # as sqlite3 adapts a datetime; digits and separators only
+    constants = f"{int(incident_id)}, {int(wave_id)}, 'queued', 0, '{text_stamp}'"
+    markers = ", ".join("?" * len(QUEUED_COLUMNS))
+    connection.exec_driver_sql(
+        f"INSERT INTO {DELIVERIES.name} ({names}, incident_id, wave_id, status, attempts, queued_at) "
+        f"VALUES ({markers}, {constants})",
+        [(*row[:_JSON_AT], dumps(row[_JSON_AT]).decode(), *row[_JSON_AT + 1 :]) for row in rows],
+    )
 
 
 @contextmanager
@@ -141,34 +150,71 @@ def requeue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     session.connection().execute(statement, list(rows))
 
 
-def mark_results(session: Session, results: Iterable[SendResult], now: datetime) -> tuple[int, int]:
-    """Record what the provider said: one UPDATE per (outcome, provider id, attempts), usually one per
-    request. Returns (accepted, failed)."""
-    accepted: dict[tuple[str | None, int], list[str]] = defaultdict(list)
-    failed: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for result in results:
-        if result.accepted:
-            accepted[(result.provider_id, result.attempts)].append(result.message_id)
-        else:
-            failed[((result.error or "refused")[:2000], result.attempts)].append(result.message_id)
-    connection = session.connection()
+def mark_results(connection: Connection, groups: Iterable[ResultGroup], now: datetime) -> None:
+    """Record what the provider said: one UPDATE per group (outcome, provider id, attempts), usually one per
+    request."""
     marker = "%s" if connection.dialect.name == "postgresql" else "?"
     stamp = _bound_time(connection, now)
-    for (provider_id, attempts), ids in accepted.items():
-        condition, parameters = _matching(connection, "message_id", ids)
-        connection.exec_driver_sql(
-            f"UPDATE {DELIVERIES.name} SET status = 'accepted', provider_id = {marker}, attempts = attempts + "
-            f"{marker}, accepted_at = {marker}, error = NULL WHERE {condition}",
-            (provider_id, attempts, stamp, *parameters),
-        )
-    for (error, attempts), ids in failed.items():
-        condition, parameters = _matching(connection, "message_id", ids)
-        connection.exec_driver_sql(
-            f"UPDATE {DELIVERIES.name} SET status = 'failed', error = {marker}, attempts = attempts + {marker} "
-            f"WHERE {condition}",
-            (error, attempts, *parameters),
-        )
-    return sum(len(v) for v in accepted.values()), sum(len(v) for v in failed.values())
+    for group in groups:
+        condition, parameters = _matching(connection, "message_id", group.message_ids)
+        if group.accepted:
+            connection.exec_driver_sql(
+                f"UPDATE {DELIVERIES.name} SET status = 'accepted', provider_id = {marker}, attempts = attempts + "
+                f"{marker}, accepted_at = {marker}, error = NULL WHERE {condition}",
+                (group.provider_id, group.attempts, stamp, *parameters),
+            )
+        else:
+            connection.exec_driver_sql(
+                f"UPDATE {DELIVERIES.name} SET status = 'failed', error = {marker}, attempts = attempts + {marker} "
+                f"WHERE {condition}",
+                ((group.error or "refused")[:2000], group.attempts, *parameters),
+            )
+
+
+class BackgroundMarks:
+    """PostgreSQL: results marked by a thread on a connection of its own, each batch committed at once, so
+    that the server runs these UPDATEs while the wave writes the next chunk on its own connection (the rows
+    were committed `queued` before their request left, so the two never touch an uncommitted row)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._queue: Queue[list[list[ResultGroup]] | None] = Queue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="wave-marks", daemon=True)
+        self._thread.start()
+
+    def put(self, answers: list[list[ResultGroup]]) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(answers)
+
+    def close(self) -> None:
+        """Wait until every result handed over is committed."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        with self._engine.connect() as connection:
+            while True:
+                answers = self._queue.get()
+                batch = [answers]
+                while answers is not None and not self._queue.empty():  # everything waiting: one commit
+                    answers = self._queue.get()
+                    batch.append(answers)
+                try:
+                    if self._error is None:
+                        now = utcnow()
+                        for handed in batch:
+                            for groups in handed or ():
+                                mark_results(connection, groups, now)
+                        connection.commit()
+                except BaseException as error:  # raised to the wave at its next put() or close()
+                    self._error = error
+                    connection.rollback()
+                if answers is None:
+                    return
 
 
 @contextmanager

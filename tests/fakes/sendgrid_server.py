@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import orjson
+
 from tests.fakes.http_base import FakeServer, Fault, QuietHandler, reset_header
 from tests.fakes.sendgrid_validation import error, validate_mail_send
 
@@ -212,7 +214,9 @@ class FakeSendGrid(FakeServer):
                 self._count(429)
                 return 429, _errors([error("too many requests", None)]), limit_headers
         try:
-            payload = json.loads(body)
+            # orjson: the same values as json.loads, about 3x faster, and strict like SendGrid's own parser
+            # (json.loads would also take NaN and Infinity, which are not JSON)
+            payload = orjson.loads(body)
         except ValueError:
             self._count(400)
             return 400, _errors([error("Bad Request", None)]), {}

@@ -50,6 +50,21 @@ def accepted_rows() -> int:
     return rows_with_status("accepted")
 
 
+def children_of(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")  # a zombie has stopped; only its exit status is left
+
+
 def wait_for(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not condition():
@@ -87,8 +102,12 @@ def test_a_wave_killed_midway_and_resumed_sends_each_recipient_exactly_once(wave
             wait_for(settled, 60, "accepted sends marked and a queued batch held")
             time.sleep(1.0)
             wait_for(settled, 60, "accepted sends marked and a queued batch held")
+            senders = children_of(first.pid)
+            assert senders, "the wave sends from a process of its own"
             first.send_signal(signal.SIGKILL)
             first.wait(10)
+            # ... which dies with it: nothing it still held could be posted after the kill
+            wait_for(lambda: not any(alive(pid) for pid in senders), 10, "the sender process to die with the wave")
         finally:
             if first.poll() is None:
                 first.kill()

@@ -133,13 +133,21 @@ def test_substitutions_come_from_the_recipient_row_and_a_missing_one_makes_the_r
     assert "contains <" in str(substitutions_for(draft, {"name": "<b>", "first_name": "Ada"}))
     row = make_row(9, {"email": "ada@example.org", "name": "Ada", "locale": "en"})
     assert isinstance(row, Recipient)
-    assert plan_recipient(row, DraftChooser([draft], "en")) == "no value for -first_name- (used by draft 7)"
+    assert plan_recipient(row, DraftChooser([draft], "en"), 1) == "no value for -first_name- (used by draft 7)"
 
 
-def test_message_ids_are_stable_per_draft_and_address_and_hide_the_address() -> None:
-    assert message_id(3, "ada@example.org") == message_id(3, "ada@example.org")
-    assert message_id(3, "ada@example.org") != message_id(4, "ada@example.org")
-    assert "ada" not in message_id(3, "ada@example.org")
+def test_message_ids_are_unique_per_wave_draft_and_line_sort_in_file_order_and_hide_the_address() -> None:
+    draft = wave_draft(7, content())
+    row = make_row(12, {"email": "ada@example.org", "name": "Ada L", "first_name": "Ada"})
+    assert isinstance(row, Recipient)
+    planned = plan_recipient(row, DraftChooser([draft], "en"), wave_id=3)
+    assert not isinstance(planned, str)
+    assert planned.message_id == message_id(3, 7, 12) == "notice-3-7-0000000012"
+    assert "ada" not in planned.message_id
+    ids = {message_id(w, d, line) for w in (1, 2) for d in (7, 8) for line in (2, 12)}
+    assert len(ids) == 8
+    in_file_order = [message_id(3, 7, line) for line in (2, 9, 10, 99, 100, 12_345_678)]
+    assert sorted(in_file_order) == in_file_order  # the unique index grows at its end
 
 
 def test_a_chunk_is_planned_in_file_order_with_its_invalid_rows_and_duplicates() -> None:
@@ -150,12 +158,12 @@ def test_a_chunk_is_planned_in_file_order_with_its_invalid_rows_and_duplicates()
         make_row(4, {"email": "bob@example.org", "name": "Bob"}),  # no first_name for -first_name-
         make_row(5, {"email": "ada@example.org", "name": "Ada again", "first_name": "A"}),
     ]
-    chunk = plan_chunk(rows, DraftChooser([draft], "en"))
+    chunk = plan_chunk(rows, DraftChooser([draft], "en"), 5)
     assert chunk.rows == 4
     assert list(chunk.planned) == [(7, "ada@example.org")]
     planned = chunk.planned[(7, "ada@example.org")]
     assert (planned.line, planned.substitutions) == (2, {"-first_name-": "Ada", "-name-": "Ada L"})
-    assert planned.message_id == message_id(7, "ada@example.org")
+    assert planned.message_id == message_id(5, 7, 2)
     assert chunk.invalid == [
         (3, "not a valid email address"),
         (4, "no value for -first_name- (used by draft 7)"),
