@@ -70,7 +70,7 @@ def drill_home(folder: Path, prefect_home: Path) -> Iterator[None]:
     os.environ["TOCSIN_DATABASE_URL"] = f"sqlite:///{folder / 'tocsin.db'}"
     os.environ.setdefault("PREFECT_HOME", str(prefect_home))
     for key in ("TOCSIN_SLACK_TOKEN", "TOCSIN_SENDGRID_API_KEY"):
-        os.environ.pop(key, None)  # a drill never reaches real people
+        os.environ[key] = ""  # a drill never reaches real people (empty also overrides .env and tocsin.toml)
     _reset_state()
     try:
         yield

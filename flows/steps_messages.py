@@ -132,6 +132,9 @@ def send(context: StepContext, step: SendStep) -> Outcome:
     if not drafts:
         return Outcome.skipped(f"step {step.draft} produced no draft")
     session, incident = context.session, context.incident
+    destination = _destination(context, step)
+    if (missing := _missing_filing_address(context, step, destination)) is not None:
+        return Outcome.waiting(missing)
     sent: list[str] = []
     for draft_id in drafts.values():
         draft = get_draft(session, draft_id)
@@ -142,7 +145,7 @@ def send(context: StepContext, step: SendStep) -> Outcome:
         message_id = f"send:{context.key}:{draft.ref}:{draft.content_sha256[:16]}"
         queue_to_channel(
             session,
-            _destination(context, step.channel),
+            destination,
             incident_id=incident.id,
             purpose=draft.audience,
             subject=draft.subject,
@@ -156,11 +159,31 @@ def send(context: StepContext, step: SendStep) -> Outcome:
     return Outcome.done(f"sent {', '.join(sent)} by {step.channel}", sent=sent, submitted=discharged)
 
 
-def _destination(context: StepContext, channel: str) -> str:
-    """Email goes to the regulator's address if given (else it is filed in the outbox for the portal)."""
-    if channel == "email":
-        return context.input("regulator_email") or "filing@regulator.invalid"
-    return "#public-statement" if channel == "statement" else f"#inc-{context.incident.id}"
+def _destination(context: StepContext, step: SendStep) -> str:
+    """Email goes to the regulator's filing address: configured for the rule it discharges
+    (TOCSIN_REGULATOR_EMAILS), else the `regulator_email` input, else a placeholder that only the outbox takes
+    (drills, or a notice to be filed through the regulator's portal)."""
+    from tocsin.channels import PLACEHOLDER_FILING_ADDRESS, regulator_address
+    from tocsin.config import get_settings
+
+    if step.channel == "email":
+        given = regulator_address(get_settings(), step.submits, context.input("regulator_email"))
+        return given or PLACEHOLDER_FILING_ADDRESS
+    return "#public-statement" if step.channel == "statement" else f"#inc-{context.incident.id}"
+
+
+def _missing_filing_address(context: StepContext, step: SendStep, destination: str) -> str | None:
+    """With SendGrid configured, a notice is not sent (nor recorded as filed) to the placeholder address."""
+    from tocsin.channels import FILING_ADDRESS_SETTING, email_via_sendgrid, is_placeholder_address
+
+    if step.channel != "email" or not is_placeholder_address(destination) or not email_via_sendgrid():
+        return None
+    rules = ", ".join(step.submits) or "this notice"
+    return (
+        f"the regulator's filing address is not configured for {rules} ({FILING_ADDRESS_SETTING}); "
+        f"SendGrid cannot deliver {destination}: `tocsin playbook input {context.run.id} regulator_email=ADDRESS`, "
+        "or file it through the regulator's portal and record it with `tocsin submit`"
+    )
 
 
 def record_submissions(context: StepContext, rules: list[str], note: str) -> list[str]:

@@ -2,7 +2,8 @@
 
 A row is written in the same transaction as the decision to send (e.g. the reminder's own record),
 then handed to the channel; `sent_at` is set once the channel accepted it. Rows left unsent by a
-crash are delivered by the next pass (channels are idempotent per `message_id`).
+crash are delivered by the next pass (channels are idempotent per `message_id`). A refused message is
+retried after `next_attempt_at` until `message_max_attempts`, then `failed_at` is set (message_attempts.py).
 """
 
 from __future__ import annotations
@@ -32,4 +33,7 @@ class OutboundMessage(SQLModel, table=True):
     channel: str | None = Field(default=None, sa_type=String(32))
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     provider_id: str | None = Field(default=None, sa_type=String(300))
-    error: str | None = Field(default=None, sa_type=Text)
+    error: str | None = Field(default=None, sa_type=Text)  # the last refusal, as the provider said it
+    attempts: int = Field(default=0)  # refused attempts so far
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # retry wait: not before this
+    failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # gave up: never sent again

@@ -36,6 +36,17 @@ _NOT_NAME_CHARS = re.compile(r"[^a-z0-9_-]+")
 _INVITE_USER_ERRORS = frozenset({"already_in_channel", "user_not_found", "cant_invite_self", "user_is_restricted"})
 
 
+# Slack's answers that say "try again later" (HTTP 429 / 5xx); any other `ok: false` is about the message itself.
+_TRANSIENT_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+def is_transient(code: str) -> bool:
+    """A rate limit, a Slack-side failure, or a bare HTTP 5xx (the status code when the body was not JSON)."""
+    return code in _TRANSIENT_ERRORS or (code.isdigit() and (int(code) >= 500 or int(code) == 429))
+
+
 class SlackCallError(TocsinError):
     """Slack answered `ok: false` (or an HTTP error). `code` is Slack's error, e.g. `channel_not_found`."""
 
@@ -304,13 +315,7 @@ class SlackChannel:
                 else:
                     posted = self.dm(str(message.user), message.text, message.blocks)
             except SlackCallError as error:
-                transient = error.code in {
-                    "ratelimited",
-                    "internal_error",
-                    "fatal_error",
-                    "service_unavailable",
-                }
-                results.append(SendResult.failed(message.message_id, error.code, retryable=transient))
+                results.append(SendResult.failed(message.message_id, error.code, retryable=is_transient(error.code)))
             except OSError as error:  # network failure after the SDK's own retries
                 results.append(SendResult.failed(message.message_id, f"network: {error}", retryable=True))
             else:

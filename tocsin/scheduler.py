@@ -26,12 +26,14 @@ from sqlalchemy import Engine, text
 from tocsin.clocks import utcnow
 from tocsin.config import get_settings
 from tocsin.db.engine import current_engine
+from tocsin.dispatch import deliver_due
 from tocsin.errors import Conflict
 from tocsin.reminders import desired_jobs, fire_reminder
 
 log = logging.getLogger("tocsin.scheduler")
 JOBS_TABLE = "apscheduler_jobs"
 SYNC_JOB = "sync-reminders"
+DELIVER_JOB = "deliver-messages"
 _ADVISORY_KEY = 0x70C517  # "tocsin" scheduler lock
 
 _scheduler: BaseScheduler | None = None
@@ -92,6 +94,10 @@ def build_scheduler(engine: Engine) -> BlockingScheduler:
         replace_existing=True,
         next_run_time=utcnow(),
     )
+    # Messages a channel refused for a transient reason are retried on this pass, once their backoff is over.
+    scheduler.add_job(
+        deliver_due, "interval", seconds=settings.scheduler_sync_seconds, id=DELIVER_JOB, replace_existing=True
+    )
     _scheduler = scheduler
     return scheduler
 
@@ -136,4 +142,5 @@ def run_once() -> int:
     from tocsin.flows.wake import wake_due_runs
 
     wake_due_runs()
+    deliver_due()  # and retry the messages whose backoff is over
     return sent
