@@ -1,6 +1,7 @@
 # The two commands a new user needs (see README.md):
 #   make demo   set up, then run the demo on the embedded defaults
-#   make test   set up, then run ruff and the whole test suite (SQLite and PostgreSQL)
+#   make test   set up (plus chromium for the browser tests), then run ruff and the whole test suite
+#               (SQLite and PostgreSQL)
 
 .PHONY: setup demo test lint bench
 
@@ -11,6 +12,7 @@ demo: setup
 	@scripts/demo
 
 test: setup
+	@scripts/setup-browser
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/pytest

@@ -29,9 +29,25 @@ DEPLOYMENT = "tocsin-playbook/playbook"
 
 
 def launch(
-    incident_id: int, playbook_name: str, *, inputs: dict[str, Any] | None = None, actor: str, drill: bool = False
+    incident_id: int,
+    playbook_name: str,
+    *,
+    inputs: dict[str, Any] | None = None,
+    actor: str,
+    drill: bool = False,
+    system: bool = False,
+    as_declarer: bool = False,
 ) -> int:
+    """Record a run of the playbook on the incident. Only its commander or an admin launches (a refusal is
+    on the timeline); `as_declarer` also lets the declarer launch the first playbook as part of declaring;
+    `system` is for Tocsin's own launches (a Prefect deployment), which are not checked."""
     playbook = get_playbook(playbook_name)
+    if not system:
+        from tocsin.permissions import authorize_launch
+
+        with session_scope() as session:
+            get_incident(session, incident_id)
+            authorize_launch(session, incident_id, actor=actor, playbook=playbook.name, as_declarer=as_declarer)
     inputs = dict(inputs or {})
     missing = [i.name for i in playbook.inputs if i.required and i.name not in inputs]
     if missing:
@@ -73,6 +89,22 @@ def launch(
         )
         assert run.id is not None
         return run.id
+
+
+def launch_and_start(
+    incident_id: int,
+    playbook: str,
+    inputs: dict[str, Any],
+    actor: str,
+    *,
+    wait: bool = False,
+    as_declarer: bool = False,
+) -> dict[str, Any]:
+    """Launch, run the urgent steps now, and hand the rest over (CLI, web console and API alike)."""
+    run_id = launch(incident_id, playbook, inputs=inputs, actor=actor, as_declarer=as_declarer)
+    urgent = start_urgent(run_id)
+    handed_to = dispatch(run_id, wait=wait) if urgent not in ("completed", "failed") else "nothing left to run"
+    return {"incident": incident_id, "run": run_id, "urgent": urgent, "handed_to": handed_to}
 
 
 def start_urgent(run_id: int) -> str:

@@ -28,7 +28,8 @@ def launch_playbook(incident_id: int, playbook: str, inputs: dict | None = None,
     from tocsin.flows.launch import launch
     from tocsin.flows.runner import advance
 
-    run_id = launch(incident_id, playbook, inputs=inputs or {}, actor=actor)
+    # Started by whoever runs the deployment on the Prefect server (an operator): not a person's request here.
+    run_id = launch(incident_id, playbook, inputs=inputs or {}, actor=actor, system=True)
     advance(run_id)
     return run_id
 

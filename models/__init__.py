@@ -8,6 +8,7 @@ from tocsin.models.draft import Approval, Draft, DraftRevision, DraftStatus
 from tocsin.models.enums import IncidentKind, IncidentStatus, Role, Severity
 from tocsin.models.escalation import Escalation
 from tocsin.models.incident import Incident
+from tocsin.models.login_failure import LoginFailure
 from tocsin.models.message import OutboundMessage
 from tocsin.models.obligation import Obligation, ReminderSent
 from tocsin.models.person import IncidentRole, Person
@@ -27,6 +28,7 @@ __all__ = [
     "IncidentKind",
     "IncidentRole",
     "IncidentStatus",
+    "LoginFailure",
     "NoticeWave",
     "Obligation",
     "OutboundMessage",

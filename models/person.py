@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import Boolean, String, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from tocsin.db.types import UTCDateTime
@@ -22,6 +22,9 @@ class Person(SQLModel, table=True):
     locale: str | None = Field(default=None, sa_type=String(16))
     timezone: str | None = Field(default=None, sa_type=String(64))
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # The web console: an argon2 hash (never the password), and whether the person administers Tocsin.
+    password_hash: str | None = Field(default=None, sa_type=String(200))
+    is_admin: bool = Field(default=False, sa_type=Boolean, sa_column_kwargs={"server_default": false()})
 
 
 class IncidentRole(SQLModel, table=True):

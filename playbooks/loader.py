@@ -175,3 +175,11 @@ def get_playbook(name_or_path: str) -> Playbook:
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
         return load_playbook_file(candidate)
     raise InvalidInput(f"no playbook {name_or_path!r}; built in: {', '.join(paths)}")
+
+
+def get_built_in(name: str) -> Playbook:
+    """A built-in playbook by name only (never a path): what the web console and the JSON API may launch."""
+    paths = built_in_paths()
+    if name not in paths:
+        raise InvalidInput(f"no built-in playbook {name!r}; built in: {', '.join(paths)}")
+    return load_playbook_file(paths[name])

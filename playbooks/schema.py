@@ -211,6 +211,9 @@ class PlaybookInput(Strict):
     name: str
     description: str
     required: bool = False
+    # What a person types: checked by the launch form. Files (recipients, mentions) and template numbers and
+    # lists are known from the steps and templates that read the input; `kind` says the rest (an address).
+    kind: Literal["text", "email"] = "text"
 
 
 class Playbook(Strict):

@@ -48,6 +48,12 @@ def _refusal_reason(session: Session, draft: Draft, person: str, decision: str) 
     return None
 
 
+def refusal_for(session: Session, draft: Draft, person: str, decision: str) -> str | None:
+    """Why `person` may not `decision` ("approve" or "reject") this draft, or None if they may (for pages
+    that offer the buttons only to those who may press them; the decision itself checks again)."""
+    return _refusal_reason(session, draft, person, decision)
+
+
 def _refuse(session: Session, draft: Draft, *, person: str, decision: str, reason: str) -> Forbidden:
     """Commit the refused attempt on its own, so it stays on the timeline when the action fails.
 

@@ -70,6 +70,21 @@ class Settings(BaseSettings):
     sendgrid_webhook_public_key: SecretStr | None = None
     email_from: str = "incident-response@example.org"
     pseudonym_key: SecretStr | None = None
+    # Messages to people and channels (dispatch.py): transient failures are retried with exponential backoff.
+    message_max_attempts: int = Field(default=5, ge=1, description="Attempts before a message is marked failed")
+    message_retry_seconds: float = Field(default=60, gt=0, description="Wait after the first failed attempt")
+    regulator_emails: dict[str, str] = Field(
+        default_factory=dict, description="rule id (or prefix) -> the regulator's filing address for `send` steps"
+    )
+
+    # The web console (`tocsin serve`): the key signing session cookies (default: generated once into
+    # $TOCSIN_HOME/web-secret), cookies only over HTTPS, how long a log-in lasts, and failed log-ins per handle
+    # or client address before a lock-out.
+    web_secret_key: SecretStr | None = None
+    web_https_only: bool = False
+    web_session_hours: float = Field(default=12, gt=0)
+    web_login_attempts: int = Field(default=5, ge=1)
+    web_lockout_minutes: float = Field(default=15, gt=0)
 
     @field_validator("home", mode="after")
     @classmethod

@@ -118,15 +118,20 @@ def advance(session: Session, escalation: Escalation) -> Escalation:
     return escalation
 
 
+def may_acknowledge(session: Session, escalation: Escalation, person: str) -> bool:
+    """Anyone paged so far, or anyone holding the paged role on the incident."""
+    paged = {h for level in escalation.levels[: escalation.level + 1] for h in level}
+    holders = {p.handle for p in people_with_role(session, escalation.incident_id, Role(escalation.role))}
+    return person in paged | holders
+
+
 def acknowledge(session: Session, escalation_id: int, *, person: str) -> Escalation:
     escalation = session.get(Escalation, escalation_id)
     if escalation is None:
         raise NotFound(f"no escalation {escalation_id}")
     if escalation.status == "acked":
         raise InvalidInput(f"escalation {escalation_id} was already acknowledged by {escalation.acked_by}")
-    paged = {h for level in escalation.levels[: escalation.level + 1] for h in level}
-    holders = {p.handle for p in people_with_role(session, escalation.incident_id, Role(escalation.role))}
-    if person not in paged | holders:
+    if not may_acknowledge(session, escalation, person):
         raise InvalidInput(f"{person} was not paged by escalation {escalation_id} and is not {escalation.role}")
     escalation.status, escalation.acked_by, escalation.acked_at, escalation.next_at = "acked", person, utcnow(), None
     session.add(escalation)

@@ -137,9 +137,16 @@ def change_status(
     actor: str,
     reason: str | None = None,
     expected_version: int | None = None,
+    system: bool = False,
 ) -> Incident:
+    """Move the incident to `new_status`. Closing needs its commander or an admin (a refusal is on the
+    timeline), unless Tocsin itself does it (`system`: a playbook step)."""
     incident = get_incident(session, incident_id, expected_version=expected_version)
     target = parse_status(new_status)
+    if target is IncidentStatus.closed and not system:
+        from tocsin.permissions import authorize_close
+
+        authorize_close(session, incident_id, actor=actor)
     check_transition(incident.status, target)
     previous = incident.status
     incident.status = target.value

@@ -181,6 +181,18 @@ def record_event(
     return recompute(session, incident, actor=actor)
 
 
+def record_submission(
+    session: Session, incident: Incident, rule: str, at: datetime, *, actor: str, note: str | None = None
+) -> ObligationChanges:
+    """Record that the notification an obligation asks for went out (`submitted:<rule>`), if it is owed."""
+    rule = rule.strip()
+    if rule not in {o.rule for o in obligations_of(session, incident.id or 0)}:
+        raise InvalidInput(
+            f"{incident.ref} owes no {rule!r}; see its clock (`tocsin clock {incident.id}`) for its rules"
+        )
+    return record_event(session, incident, SUBMITTED + rule, at, actor=actor, note=note)
+
+
 def _changed_keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     keys: list[str] = []
     for section in sorted(set(before) | set(after)):

@@ -1,6 +1,7 @@
 """Removing files that hold personal data after their retention period: outbox copies of messages
-(addresses, names), drill recipient lists (`recipient_retention_days`) and mention streams
-(`mention_retention_days`). Age is the file's modification time."""
+(addresses, names), drill recipient lists and recipient files uploaded in the web console
+(`recipient_retention_days`), drill and uploaded mention streams (`mention_retention_days`). Age is the
+file's modification time."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ def _files(home: Path) -> Iterator[tuple[Path, str]]:
         yield path, "recipients"
     for path in (home / "drills").glob("*/mentions.jsonl"):
         yield path, "mentions"
+    for path in (home / "uploads").glob("*/recipients.*"):  # web console uploads (web/console/uploads.py)
+        yield path, "recipients"
+    for path in (home / "uploads").glob("*/mentions.*"):
+        yield path, "mentions"
 
 
 def expired_files(home: Path, *, now: datetime, recipient_days: int, mention_days: int) -> list[Expired]:
@@ -46,4 +51,6 @@ def purge_files(home: Path, *, now: datetime, recipient_days: int, mention_days:
     if not dry_run:
         for item in found:
             item.path.unlink(missing_ok=True)
+            if item.path.parent.parent == home / "uploads" and not any(item.path.parent.iterdir()):
+                item.path.parent.rmdir()
     return found

@@ -25,6 +25,25 @@ def describe_alert(alert: dict[str, Any]) -> str:
     )
 
 
+def attached_alerts(session: Session, incident_id: int) -> list[dict[str, Any]]:
+    """The alerts already on the incident's timeline (their JSON form), oldest first."""
+    from sqlmodel import col, select
+
+    from tocsin.models import AuditEvent
+
+    statement = (
+        select(AuditEvent)
+        .where(AuditEvent.incident_id == incident_id, AuditEvent.action == "sentiment.alert")
+        .order_by(col(AuditEvent.id))
+    )
+    return [dict(event.payload) for event in session.exec(statement)]
+
+
+def alert_key(alert: dict[str, Any]) -> tuple[Any, Any]:
+    """What makes an alert the same alert again (raised once per incident)."""
+    return alert.get("kind"), alert.get("detected_at")
+
+
 def attach_alert(session: Session, incident_id: int, alert: dict[str, Any], *, source: str) -> None:
     incident = get_incident(session, incident_id)
     append_event(session, incident, actor="sentiment", action="sentiment.alert", payload={**alert, "source": source})

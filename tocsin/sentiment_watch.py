@@ -6,13 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlmodel import select
-
 from tocsin.config import get_settings
 from tocsin.db.engine import session_scope
 from tocsin.errors import InvalidInput
-from tocsin.models import AuditEvent
-from tocsin.sentiment_alerts import attach_alert, propose_crisis
+from tocsin.sentiment_alerts import alert_key, attach_alert, attached_alerts, propose_crisis
 
 
 def _key() -> bytes:
@@ -34,16 +31,9 @@ def scan_and_raise(source: str | Path, *, incident_id: int | None = None, brand:
     raised = 0
     with session_scope() as session:
         if incident_id is not None:
-            seen = {
-                (e.payload.get("kind"), e.payload.get("detected_at"))
-                for e in session.exec(
-                    select(AuditEvent).where(
-                        AuditEvent.incident_id == incident_id, AuditEvent.action == "sentiment.alert"
-                    )
-                )
-            }
+            seen = {alert_key(a) for a in attached_alerts(session, incident_id)}
             for alert in alerts:
-                if (alert["kind"], alert["detected_at"]) not in seen:
+                if alert_key(alert) not in seen:
                     attach_alert(session, incident_id, alert, source=path.name)
                     raised += 1
         else:

@@ -43,6 +43,12 @@ def event_dict(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+def event_summary(payload: dict[str, Any], limit: int = 120) -> str:
+    """An event's payload in one line for people (`key=value, ...`, empty values and the facts left out)."""
+    details = {k: v for k, v in payload.items() if v not in (None, "", [], {}) and k != "facts"}
+    return ", ".join(f"{k}={v}" for k, v in details.items())[:limit]
+
+
 def person_dict(person: Person) -> dict[str, Any]:
     return {
         "handle": person.handle,
@@ -51,4 +57,6 @@ def person_dict(person: Person) -> dict[str, Any]:
         "slack_user_id": person.slack_user_id,
         "locale": person.locale,
         "timezone": person.timezone,
+        "is_admin": person.is_admin,
+        "has_password": person.password_hash is not None,
     }

@@ -26,19 +26,15 @@ def list_drafts(incident: str, _actor: Actor) -> list[dict[str, Any]]:
         return [draft_dict(d, content=False) for d in query(session, parse_incident_id(incident))]
 
 
-@router.get("/drafts/{draft}", summary="A draft's content, revisions, decisions and whether it may be sent")
+@router.get(
+    "/drafts/{draft}", summary="A draft's content, revisions, decisions, whether it may be sent, and the last diff"
+)
 def show_draft(draft: str, _actor: Actor) -> dict[str, Any]:
-    from tocsin.approvals import decision_of, decisions_of
-    from tocsin.draft_views import approval_dict, draft_dict, revision_dict
-    from tocsin.drafts import get_draft, parse_draft_id, revisions_of
+    from tocsin.draft_review import review_data
+    from tocsin.drafts import parse_draft_id
 
-    draft_id = parse_draft_id(draft)
     with session_scope() as session:
-        data = draft_dict(get_draft(session, draft_id))
-        data["decision"] = decision_of(session, draft_id).as_dict()
-        data["decisions"] = [approval_dict(a) for a in decisions_of(session, draft_id)]
-        data["revisions"] = [revision_dict(r) for r in revisions_of(session, draft_id)]
-        return data
+        return review_data(session, parse_draft_id(draft))
 
 
 def _decided(draft_id: int, approval: Any, incident_id: int, tasks: BackgroundTasks) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from tocsin.web.schemas import ClockEventBody, DeclareBody, RoleBody, StatusBody
 
 from tocsin.clocks import iso_utc, utcnow
 from tocsin.db.engine import session_scope
-from tocsin.errors import InvalidInput
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
@@ -47,27 +46,22 @@ def list_incidents(
 
 @router.post("", status_code=201, summary="Declare an incident")
 def declare(body: DeclareBody, actor: Actor) -> dict[str, Any]:
-    from tocsin.models import IncidentKind, Severity
-
-    from tocsin.config import get_settings
-    from tocsin.facts import entity_timezone, validate_facts
-    from tocsin.incidents import Declaration, parse_choice, roles_of
+    from tocsin.declaring import build_declaration
     from tocsin.incidents import declare as declare_incident
-    from tocsin.people import check_handle
+    from tocsin.incidents import roles_of
     from tocsin.serialize import incident_dict
 
-    settings = get_settings()
-    if body.facts:
-        validate_facts(body.facts, where="body.facts")
-    declaration = Declaration(
-        kind=parse_choice(IncidentKind, body.kind.strip().lower(), "kind"),
+    declaration = build_declaration(
+        actor=actor,
         title=body.title,
-        severity=parse_choice(Severity, body.severity.strip().upper(), "severity"),
-        aware_at=utc(body.aware_at) or utcnow(),
-        commander=check_handle(body.commander or settings.default_commander or actor),
+        kind=body.kind,
+        severity=body.severity,
+        aware_at=utc(body.aware_at),
+        commander=body.commander,
         facts=body.facts,
-        locale=body.locale or settings.default_locale,
-        timezone=body.timezone or entity_timezone(body.facts) or "UTC",
+        facts_where="body.facts",
+        locale=body.locale,
+        timezone=body.timezone,
     )
     with session_scope() as session:
         incident = declare_incident(session, declaration, actor=actor)
@@ -156,7 +150,7 @@ def clock(
 @router.post("/{incident}/events", summary="Record a clock event or a submission, and recompute the obligations")
 def record_event(incident: str, body: ClockEventBody, actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
     from tocsin.incidents import get_incident
-    from tocsin.obligations import SUBMITTED, obligations_of
+    from tocsin.obligations import SUBMITTED, record_submission
     from tocsin.obligations import record_event as record
 
     incident_id = _incident_id(incident)
@@ -164,9 +158,10 @@ def record_event(incident: str, body: ClockEventBody, actor: Actor, tasks: Backg
     when = utc(body.at) or utcnow()
     with session_scope() as session:
         target = get_incident(session, incident_id)
-        if body.submitted and body.submitted.strip() not in {o.rule for o in obligations_of(session, incident_id)}:
-            raise InvalidInput(f"{target.ref} owes no {body.submitted.strip()!r}; see its clock for its rules")
-        changes = record(session, target, name, when, actor=actor, note=body.note)
+        if body.submitted:
+            changes = record_submission(session, target, body.submitted, when, actor=actor, note=body.note)
+        else:
+            changes = record(session, target, name, when, actor=actor, note=body.note)
     wake_later(tasks, incident_id)
     return {
         "event": name,

@@ -18,7 +18,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     secret, SendGrid's webhook key and the pseudonym key come from `settings`."""
     from importlib.metadata import version
 
-    from tocsin.web import api_drafts, api_escalations, api_incidents, mentions, slack, webhooks
+    from tocsin.web import api_drafts, api_escalations, api_incidents, api_playbooks, mentions, slack, webhooks
+    from tocsin.web.console.routes import install_console
     from tocsin.web.errors import install_error_handlers
 
     settings = settings or get_settings()
@@ -28,14 +29,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=(
             "Incident response with the regulators' clocks built in. `/api/*` needs "
             "`Authorization: Bearer <token>` (`tocsin token create PERSON`); `/slack/*` and "
-            "`/webhooks/*` are verified by their providers' signatures."
+            "`/webhooks/*` are verified by their providers' signatures. The web console (log in at `/login`) "
+            "is served by the same app."
         ),
     )
     app.state.settings = settings
     app.state.mention_watch = mentions.MentionWatch.from_settings(settings)
     install_error_handlers(app)
-    for module in (api_incidents, api_drafts, api_escalations, mentions, slack, webhooks):
+    for module in (api_incidents, api_playbooks, api_drafts, api_escalations, mentions, slack, webhooks):
         app.include_router(module.router)
+    install_console(app, settings)
     app.add_api_route("/api/health", health, methods=["GET"], tags=["health"], summary="Liveness and database check")
     if settings.sendgrid_webhook_public_key is None:
         log.warning("TOCSIN_SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid accepts unsigned POSTs")

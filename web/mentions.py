@@ -92,10 +92,7 @@ def reject_dicts(issues: Sequence[LineIssue]) -> list[dict[str, Any]]:
 
 def raise_alerts(alerts: list[dict[str, Any]], incident_id: int | None, brand: str | None, source: str) -> list[str]:
     """Attach the alerts to the incident (once each), or propose a crisis; returns what was done."""
-    from sqlmodel import select
-    from tocsin.models import AuditEvent
-
-    from tocsin.sentiment_alerts import attach_alert, propose_crisis
+    from tocsin.sentiment_alerts import alert_key, attach_alert, attached_alerts, propose_crisis
 
     done: list[str] = []
     with session_scope() as session:
@@ -104,14 +101,9 @@ def raise_alerts(alerts: list[dict[str, Any]], incident_id: int | None, brand: s
                 if asked := propose_crisis(session, alert, brand=brand):
                     done.append(f"proposed a crisis to {asked}")
             return done
-        seen = {
-            (e.payload.get("kind"), e.payload.get("detected_at"))
-            for e in session.exec(
-                select(AuditEvent).where(AuditEvent.incident_id == incident_id, AuditEvent.action == "sentiment.alert")
-            )
-        }
+        seen = {alert_key(a) for a in attached_alerts(session, incident_id)}
         for alert in alerts:
-            if (alert["kind"], alert["detected_at"]) not in seen:
+            if alert_key(alert) not in seen:
                 attach_alert(session, incident_id, alert, source=source)
                 done.append(f"attached to INC-{incident_id}")
     return done

@@ -75,7 +75,7 @@ def test_lifecycle_allows_only_legal_transitions(tocsin_db: str) -> None:
         assert ok("status", incident, step, "--json").json()["status"] == step
     assert run_cli("status", incident, "notifying").exit_code == 2
     assert run_cli("status", incident, "sleeping").exit_code == 2
-    closed = ok("close", incident, "--reason", "all notices sent", "--json").json()
+    closed = ok("close", incident, "--reason", "all notices sent", "--as", "alice", "--json").json()  # the commander
     assert closed["status"] == "closed" and closed["closed_at"] is not None
     assert "a closed incident stays closed" in run_cli("status", incident, "investigating").stderr
 
@@ -100,7 +100,7 @@ def test_roles_and_filters(tocsin_db: str) -> None:
 
     crises = ok("incidents", "--kind", "crisis", "--json").json()
     assert [i["id"] for i in crises] == [second["id"]]
-    ok("close", first)
+    ok("close", first, "--as", "alice")  # the commander
     open_ones = ok("incidents", "--open", "--json").json()
     assert [i["id"] for i in open_ones] == [second["id"]]
     assert [i["id"] for i in ok("incidents", "--status", "closed", "--json").json()] == [int(first)]

@@ -98,3 +98,11 @@ def test_cli_check_exits_2_with_one_line(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text(HEADER + "  - {id: a, type: [\n")
     assert "invalid YAML" in run_cli("playbook", "check", str(broken)).stderr
+
+
+def test_an_input_kind_outside_text_and_email_is_refused_with_its_line() -> None:
+    text = HEADER.replace("steps:\n", "inputs:\n  - {name: dpo_phone, description: Phone, kind: phone}\nsteps:\n")
+    with pytest.raises(InvalidInput) as raised:
+        parse_playbook(text + "  - {id: a, type: compute_obligations}\n", "pb.yaml")
+    assert "pb.yaml:7" in str(raised.value) and "kind" in str(raised.value)
+    assert "'text' or 'email'" in str(raised.value)

@@ -102,7 +102,7 @@ def test_playbook_runs_through_a_deployment_and_a_worker(tocsin_home: Path, tmp_
         incident = ok("declare", "--title", "Laptop stolen", "--commander", "alice", "--json").json()["id"]
         monkeypatch.setenv("PREFECT_API_URL", api)
         monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))
-        launched = ok("launch", str(playbook), "--incident", str(incident), "--json").json()
+        launched = ok("launch", str(playbook), "--incident", str(incident), "--as", "alice", "--json").json()
         assert launched["urgent"] == "running"  # obligations and channel inline; then the deployment
         assert launched["handed_to"].startswith("deployment tocsin-playbook/playbook, flow run ")
 

@@ -97,9 +97,9 @@ def test_a_step_that_crashes_is_rolled_back_and_runs_once_on_restart(incident: i
 
 
 def test_launch_refuses_bad_input(incident: int) -> None:
-    result = run_cli("launch", "data-breach", "--incident", str(incident), "--input", "colour=red")
+    result = run_cli("launch", "data-breach", "--incident", str(incident), "--input", "colour=red", "--as", "alice")
     assert result.exit_code == 2 and "has no input(s) colour" in result.stderr
     assert "no playbook 'nope'" in run_cli("launch", "nope", "--incident", str(incident)).stderr
-    ok("launch", "data-breach", "--incident", str(incident))
-    again = run_cli("launch", "data-breach", "--incident", str(incident))
+    ok("launch", "data-breach", "--incident", str(incident), "--as", "alice")  # the commander
+    again = run_cli("launch", "data-breach", "--incident", str(incident), "--as", "alice")
     assert again.exit_code == 2 and "already running" in again.stderr

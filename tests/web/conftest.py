@@ -70,3 +70,11 @@ def timeline(api: Api, incident: int) -> list[dict[str, Any]]:
     response = api.get(f"/api/incidents/{incident}/timeline")
     assert response.status_code == 200, response.text
     return response.json()
+
+
+@pytest.fixture
+def console(api: Api) -> Any:
+    """The web console over the same app and people as `api` (see tests/web/console_helpers.py)."""
+    from tests.web.console_helpers import Console
+
+    return Console(api)

@@ -20,6 +20,7 @@ ROUTES = {
     ("get", "/api/incidents/{incident}"),
     ("post", "/api/incidents/{incident}/status"),
     ("post", "/api/incidents/{incident}/roles"),
+    ("post", "/api/incidents/{incident}/playbooks"),
     ("put", "/api/incidents/{incident}/facts"),
     ("get", "/api/incidents/{incident}/clock"),
     ("get", "/api/incidents/{incident}/timeline"),

@@ -110,16 +110,17 @@ def _record(
 ) -> None:
     from tocsin.clocks import parse_instant, utcnow
     from tocsin.db.engine import session_scope
-    from tocsin.errors import InvalidInput
     from tocsin.incidents import get_incident, parse_incident_id
-    from tocsin.obligations import obligations_of, record_event
+    from tocsin.obligations import record_event, record_submission
 
     when = parse_instant(at, field_name="--at") if at else utcnow()
     with session_scope() as session:
         record = get_incident(session, parse_incident_id(incident))
-        if must_be_owed and must_be_owed not in {o.rule for o in obligations_of(session, record.id or 0)}:
-            raise InvalidInput(f"{record.ref} owes no {must_be_owed!r}; see `tocsin clock {record.id}` for its rules")
-        changes = record_event(session, record, name, when, actor=acting_person(actor), note=note)
+        who = acting_person(actor)
+        if must_be_owed:
+            changes = record_submission(session, record, must_be_owed, when, actor=who, note=note)
+        else:
+            changes = record_event(session, record, name, when, actor=who, note=note)
         incident_id = record.id or 0
     continue_playbooks(incident_id)
     _report_changes(changes, json_output, f"{name} recorded at {when.isoformat()}")

@@ -160,30 +160,15 @@ def show(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """A draft's content, its decision and whether it may be sent, and the diff against the previous revision."""
-    from tocsin.approvals import decision_of, decisions_of
     from tocsin.db.engine import session_scope
-    from tocsin.draft_views import approval_dict, draft_dict, revision_dict, revision_diff
-    from tocsin.drafts import get_draft, parse_draft_id, revisions_of
-    from tocsin.errors import InvalidInput, NotFound
+    from tocsin.draft_review import review_data
+    from tocsin.drafts import parse_draft_id
+    from tocsin.errors import InvalidInput
 
     if part is not None and part not in ("subject", "text", "html"):
         raise InvalidInput(f"--part {part!r}: one of subject, text, html")
-    draft_id = parse_draft_id(draft)
     with session_scope() as session:
-        record = get_draft(session, draft_id)
-        revisions = revisions_of(session, draft_id)
-        number = revision if revision is not None else record.revision
-        index = next((i for i, r in enumerate(revisions) if r.number == number), None)
-        if index is None:
-            raise NotFound(f"{record.ref} has no revision {number} (it has 1 to {record.revision})")
-        shown, previous = revisions[index], revisions[index - 1] if index > 0 else None
-        data = draft_dict(record)
-        data.update(subject=shown.subject, text=shown.text, html=shown.html, shown_revision=shown.number)
-        data["decision"] = decision_of(session, draft_id).as_dict()
-        data["decisions"] = [approval_dict(a) for a in decisions_of(session, draft_id)]
-        data["revisions"] = [revision_dict(r) for r in revisions]
-        diffs = {p: revision_diff(previous, shown, p) for p in ("subject", "text", "html")} if previous else {}
-        data["diff"] = diffs
+        data = review_data(session, parse_draft_id(draft), revision)
     if part is not None:
         sys.stdout.write(data[part])
         return

@@ -4,7 +4,7 @@ assign, close."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -80,7 +80,7 @@ def declare(
     if playbook:
         from tocsin.cli.playbooks import launch_and_start
 
-        data["playbook_run"] = launch_and_start(data["id"], playbook, playbook_inputs, who)
+        data["playbook_run"] = launch_and_start(data["id"], playbook, playbook_inputs, who, as_declarer=True)
     if json_output:
         print_json(data)
         return
@@ -145,6 +145,7 @@ def show(
     from tocsin.audit import timeline
     from tocsin.cli.render import render_incident
     from tocsin.db.engine import session_scope
+    from tocsin.dispatch import undelivered_messages
     from tocsin.flows.progress import runs_of
     from tocsin.incidents import get_incident, parse_incident_id, roles_of
     from tocsin.serialize import event_dict, incident_dict
@@ -155,6 +156,7 @@ def show(
         data = incident_dict(record, roles_of(session, incident_id))
         data["timeline"] = [event_dict(e) for e in timeline(session, incident_id)]
         data["playbook_runs"] = runs_of(session, incident_id)
+        data["undelivered_messages"] = undelivered_messages(session, incident_id)
     if json_output:
         print_json(data)
         return
@@ -163,6 +165,21 @@ def show(
         from tocsin.cli.render import render_runs
 
         render_runs(data["playbook_runs"])
+    if data["undelivered_messages"]:
+        _render_undelivered(data["undelivered_messages"])
+
+
+def _render_undelivered(messages: list[dict[str, Any]]) -> None:
+    """Messages not sent yet: pending, waiting for a retry, or failed (with the provider's error)."""
+    from rich.table import Table
+
+    table = Table(
+        "Message", "Purpose", "To", "State", "Tries", "Error", title="Undelivered messages", title_justify="left"
+    )
+    for m in messages:
+        state = f"{m['state']} (next {m['next_attempt_at']})" if m["next_attempt_at"] else m["state"]
+        table.add_row(m["message_id"], m["purpose"], m["to"], state, str(m["attempts"]), m["error"] or "")
+    console.print(table)
 
 
 @app.command()

@@ -149,35 +149,19 @@ def waves(
     """The notice waves of an incident and where their deliveries stand."""
     from rich.table import Table
 
-    from tocsin.clocks import iso_utc
     from tocsin.db.engine import session_scope
-    from tocsin.incidents import get_incident, parse_incident_id
-    from tocsin.wave import delivery_status_counts, wave_status
+    from tocsin.incidents import parse_incident_id
+    from tocsin.wave_progress import wave_rows
 
-    incident_id = parse_incident_id(incident)
     with session_scope() as session:
-        get_incident(session, incident_id)
-        rows = [
-            {
-                "wave": w.id,
-                "drafts": w.draft_ids,
-                "status": w.status,
-                "channel": w.channel,
-                "started_by": w.started_by,
-                "started_at": iso_utc(w.started_at),
-                "finished_at": iso_utc(w.finished_at) if w.finished_at else None,
-                "counts": w.counts,
-                "purged": w.purged_at is not None,
-            }
-            for w in wave_status(session, incident_id)
-        ]
-        statuses = delivery_status_counts(session, incident_id)
+        view = wave_rows(session, parse_incident_id(incident))
     if json_output:
-        print_json({"waves": rows, "deliveries": statuses})
+        print_json(view)
         return
+    rows, statuses = view["waves"], view["deliveries"]
     table = Table("Wave", "Drafts", "Status", "Started", "Sent", "Suppressed", "Invalid", "Failed")
     for row in rows:
-        counts = row["counts"]
+        counts = {**row["counts"], "sent": row["progress"]["sent"], "failed": row["progress"]["failed"]}
         table.add_row(
             str(row["wave"]),
             ", ".join(f"D-{d}" for d in row["drafts"]),

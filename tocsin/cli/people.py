@@ -21,6 +21,9 @@ def add(
     slack_user: Annotated[str | None, typer.Option("--slack-user", help="Slack user id, e.g. U0123ABC.")] = None,
     locale: Annotated[str | None, typer.Option("--locale")] = None,
     timezone: Annotated[str | None, typer.Option("--timezone")] = None,
+    admin: Annotated[
+        bool | None, typer.Option("--admin/--no-admin", help="Administers Tocsin (launches and closes anywhere).")
+    ] = None,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Add a person, or update their details."""
@@ -43,6 +46,10 @@ def add(
                 timezone=timezone,
             )
         )
+        if admin is not None:
+            from tocsin.passwords import set_admin
+
+            data = person_dict(set_admin(session, handle, admin))
     if json_output:
         print_json(data)
     else:
@@ -63,7 +70,61 @@ def list_people(json_output: bool = JSON_OPTION) -> None:
     if json_output:
         print_json(rows)
         return
-    table = Table("Handle", "Name", "Email", "Slack", "Locale", "Zone")
+    table = Table("Handle", "Name", "Email", "Slack", "Locale", "Zone", "Console")
     for row in rows:
-        table.add_row(*(row[k] or "" for k in ("handle", "name", "email", "slack_user_id", "locale", "timezone")))
+        login = "password set" if row["has_password"] else "no login"
+        console_access = ("admin, " if row["is_admin"] else "") + login
+        cells = (row[k] or "" for k in ("handle", "name", "email", "slack_user_id", "locale", "timezone"))
+        table.add_row(*cells, console_access)
     console.print(table)
+
+
+@people_app.command("passwd")
+def passwd(
+    handle: Annotated[str, typer.Argument(help="The person who will log in to the web console.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input (scripts).")
+    ] = False,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the password: no more console log-in.")] = False,
+) -> None:
+    """Set a person's web-console password (asked twice; only its argon2 hash is stored)."""
+    import sys
+
+    from tocsin.db.engine import session_scope
+    from tocsin.errors import InvalidInput
+    from tocsin.passwords import MIN_LENGTH, clear_password, hash_password, set_password
+
+    if remove:
+        with session_scope() as session:
+            person = clear_password(session, handle).handle
+        console.print(f"{person} can no longer log in to the web console")
+        return
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt(f"New password for {handle} (at least {MIN_LENGTH} characters)", hide_input=True)
+        if typer.prompt("Once more", hide_input=True) != password:
+            raise InvalidInput("the two passwords differ; nothing changed")
+    hash_password(password)  # refuse a weak password before touching the directory
+    with session_scope() as session:
+        person = set_password(session, handle, password).handle
+    console.print(f"Password set for {person}: they can log in to the web console (`tocsin serve`, /login)")
+
+
+@people_app.command("admin")
+def admin(
+    handle: Annotated[str, typer.Argument(help="Person handle.")],
+    grant: Annotated[bool, typer.Option("--grant/--revoke", help="Make an admin, or stop being one.")] = True,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Make a person an admin (may launch playbooks on and close any incident), or revoke it."""
+    from tocsin.db.engine import session_scope
+    from tocsin.passwords import set_admin
+    from tocsin.serialize import person_dict
+
+    with session_scope() as session:
+        data = person_dict(set_admin(session, handle, grant))
+    if json_output:
+        print_json(data)
+    else:
+        console.print(f"{data['handle']} is {'now' if grant else 'no longer'} an admin")

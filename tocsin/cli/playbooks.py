@@ -118,14 +118,12 @@ def launch(
         console.print(f"Then: {data['handed_to']}. Progress: `tocsin runs {data['incident']}`")
 
 
-def launch_and_start(incident_id: int, playbook: str, inputs: dict, actor: str, *, wait: bool = False) -> dict:
-    from tocsin.flows.launch import dispatch, start_urgent
-    from tocsin.flows.launch import launch as create_run
+def launch_and_start(
+    incident_id: int, playbook: str, inputs: dict, actor: str, *, wait: bool = False, as_declarer: bool = False
+) -> dict:
+    from tocsin.flows.launch import launch_and_start as service
 
-    run_id = create_run(incident_id, playbook, inputs=inputs, actor=actor)
-    urgent = start_urgent(run_id)
-    handed_to = dispatch(run_id, wait=wait) if urgent not in ("completed", "failed") else "nothing left to run"
-    return {"incident": incident_id, "run": run_id, "urgent": urgent, "handed_to": handed_to}
+    return service(incident_id, playbook, inputs, actor, wait=wait, as_declarer=as_declarer)
 
 
 @playbook_app.command("resume")

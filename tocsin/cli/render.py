@@ -9,6 +9,7 @@ from rich.table import Table
 
 from tocsin.cli.output import console
 from tocsin.clocks import local_display, parse_instant
+from tocsin.serialize import event_summary
 
 
 def local_or_dash(value: str | None, zone_name: str, dash: str = "—") -> str:
@@ -43,13 +44,12 @@ def render_incident(data: dict[str, Any], zone_name: str) -> None:
 
     timeline = Table("#", f"When ({zone_name})", "Who", "What", "Details", title="Timeline", title_justify="left")
     for event in data.get("timeline", []):
-        details = {k: v for k, v in event["payload"].items() if v not in (None, "", [], {}) and k != "facts"}
         timeline.add_row(
             str(event["seq"]),
             local_or_dash(event["at"], zone_name),
             event["actor"],
             event["action"],
-            ", ".join(f"{k}={v}" for k, v in details.items())[:120],
+            event_summary(event["payload"]),
         )
     console.print(timeline)
 
