@@ -136,6 +136,7 @@ def dispatch(run_id: int, *, wait: bool = False) -> str:
                 timeout=None if wait else 0,
                 as_subflow=False,
                 idempotency_key=f"run{run_id}:{utcnow().isoformat()}",
+                _sync=True,  # blocking here even when the caller's thread has a running event loop
             )
         return f"deployment {DEPLOYMENT}, flow run {flow_run.id}"
     if wait:

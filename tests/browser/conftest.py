@@ -112,14 +112,15 @@ def _server_env(home: Path, database_url: str) -> dict[str, str]:
 
 
 # Test modules choose the database(s) with these; pytest then runs every test of one database against the same
-# server (session scope: one seeded server per database for the whole run; each test makes its own draft).
-SQLITE = pytest.mark.parametrize("console", ["sqlite"], indirect=True, scope="session")
+# server (package scope: one seeded server per database for tests/browser, stopped with Playwright when the
+# package ends, so its event loop never reaches other tests; each test makes its own draft).
+SQLITE = pytest.mark.parametrize("console", ["sqlite"], indirect=True, scope="package")
 BOTH_DATABASES = pytest.mark.parametrize(
-    "console", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True, scope="session"
+    "console", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True, scope="package"
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     """A seeded database and `tocsin serve` on a free port: SQLite, or a fresh schema of the test PostgreSQL
     when parametrized (indirectly) with "postgres"."""
@@ -168,7 +169,7 @@ def fresh_draft(console: Console, monkeypatch: pytest.MonkeyPatch) -> int:
         _reset_caches()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing: run scripts/setup-browser (or `make test`) to install Debian's chromium"
