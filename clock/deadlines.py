@@ -299,15 +299,13 @@ def _with_relief(inner: DeadlineFn, relief_name: str, rule_id: str) -> DeadlineF
         strict = dates[0]
         if strict is None:
             return dates
+        setting = ctx.memo.get(relief_name)  # per incident: False (disapplied) or (zone, calendar)
+        if setting is None:
+            setting = ctx.memo[relief_name] = _relief_setting(book, relief_name, ctx)  # type: ignore[assignment]
+        if setting is False:
+            return dates
         relief = book.reliefs[relief_name]
-        for check in relief.disapplied_when:
-            if check.test(ctx) == TRUE:
-                return dates
-        entity = ctx.entity
-        zone = member_state_zone(entity, book)
-        code = entity.get("member_state")
-        state = book.table.member_states.get(code or "")
-        calendar_name = (state.calendar or code) if state else None
+        zone, calendar_name = setting  # type: ignore[misc]
         local_day = strict.astimezone(zone).date()
         key = (zone, calendar_name, local_day)
         if key in moves:
@@ -324,6 +322,17 @@ def _with_relief(inner: DeadlineFn, relief_name: str, rule_id: str) -> DeadlineF
         return (moved, dates[1] or zone.key, working, dates[3], strict, dates[5], dates[6], dates[7])
 
     return relieved
+
+
+def _relief_setting(book: RuleBook, relief_name: str, ctx: Context) -> tuple[ZoneInfo, str | None] | bool:
+    """False when the relief is disapplied for this incident, else the zone and calendar it uses."""
+    for check in book.reliefs[relief_name].disapplied_when:
+        if check.test(ctx) == TRUE:
+            return False
+    entity = ctx.entity
+    code = entity.get("member_state")
+    state = book.table.member_states.get(code or "")
+    return member_state_zone(entity, book), (state.calendar or code) if state else None
 
 
 def _relief_move(

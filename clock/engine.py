@@ -3,9 +3,10 @@
 Pure: rules come compiled from `load_rules()` (cached) and the input is a validated
 `IncidentInput`; nothing here reads files, the network or the system clock.
 Deadlines come from the deadline-only functions compiled at load (deadlines.py). Explanations
-and not-triggered reasons are kept as (function, arguments) and written only when read
-(`to_dict()`): an explanation re-runs the full computation (timing.py), which also writes the
-arithmetic as text. A batch of 10,000 incidents mostly needs the dates.
+are written only when read (`to_dict()`) by the incident's `Writer` (explain.py), not-triggered
+reasons from a (function, arguments) tuple: an explanation re-runs the full computation
+(timing.py), which also writes the arithmetic as text. A batch of 10,000 incidents mostly needs
+the dates. Obligations keep their rule and timing and read the per-rule constants through them.
 """
 
 from __future__ import annotations
@@ -14,17 +15,16 @@ import gc
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
 from typing import Any
 
 from tocsin.clock import periods
 from tocsin.clock.conditions import FALSE, Context
-from tocsin.clock.deadlines import UNDATED, Dates
-from tocsin.clock.explain import dated, waiting
+from tocsin.clock.deadlines import UNDATED
+from tocsin.clock.explain import Writer
 from tocsin.clock.inputs import IncidentInput, parse_input
 from tocsin.clock.plan import Plan, display_order, follows_reason, plan_for
 from tocsin.clock.recipients import recipients
-from tocsin.clock.results import NotTriggered, Obligation, ObligationReport
+from tocsin.clock.results import NotTriggered, Obligation, ObligationReport, new_obligation, not_triggered
 from tocsin.clock.rules_loader import CompiledRule, RuleBook, Timing, load_rules
 
 
@@ -37,6 +37,7 @@ class _Run:
     ctx: Context
     owed: dict[str, list[Obligation]]
     quiet: dict[str, NotTriggered]
+    writer: Writer  # explanations of this incident's obligations, written when read
 
 
 def compute_obligations(
@@ -65,7 +66,7 @@ def evaluate(incident: IncidentInput, book: RuleBook | None = None, now: datetim
     book = book or load_rules()
     ctx = Context(incident.entity, incident.facts, incident.events, incident.options, incident.processor)
     plan = plan_for(book, frozenset(incident.events), incident.options.get("include_proposed") is True)
-    run = _Run(book, incident, ctx, {}, {})
+    run = _Run(book, incident, ctx, {}, {}, Writer(ctx, book))
     owed, quiet = run.owed, run.quiet
     obligations: list[Obligation] = []
     facts = incident.facts
@@ -85,12 +86,14 @@ def evaluate(incident: IncidentInput, book: RuleBook | None = None, now: datetim
             quiet[rule.id] = outcome  # type: ignore[assignment]
     scope = incident.regimes_in_scope_only
     if scope is None:
-        not_triggered = list(plan.first)  # dormant rules are answered by the plan
-        for rule_id, dormant in plan.merge:
-            answer = quiet.get(rule_id)
-            if answer is not None:
-                not_triggered.append(answer)
-            not_triggered += dormant
+        slots = list(plan.slots)  # rules.yaml order: dormant rules answered by the plan, None for candidates
+        position = book.position
+        for rule_id, answer in quiet.items():
+            slots[position[rule_id]] = answer
+        for hole in plan.holes:  # last first: the positions before it do not move
+            if slots[hole] is None:
+                del slots[hole]  # an owed rule
+        not_triggered = slots  # type: ignore[assignment]
     else:
         obligations, not_triggered = _in_scope(scope, book, plan, quiet, obligations)
     if len(obligations) > 1:
@@ -142,7 +145,7 @@ def _follows_parent(rule: CompiledRule, parent: NotTriggered) -> str:
 
 
 def _evaluate_rule(rule: CompiledRule, run: _Run) -> list[Obligation] | NotTriggered:
-    if rule.needs_keys:  # e.g. a state rule and a residents map without that state
+    if len(rule.needs_keys) > 1:  # one needed key is settled by the plan's `keyed` pass in `evaluate`
         facts = run.incident.facts
         for fact, key, answer in rule.needs_keys:
             counts = facts.get(fact)
@@ -152,12 +155,12 @@ def _evaluate_rule(rule: CompiledRule, run: _Run) -> list[Obligation] | NotTrigg
         return _parent_not_owed(rule, run)
     ctx = run.ctx
     if rule.conditions.test(ctx) == FALSE:
-        return NotTriggered(rule.id, (rule.conditions.failure, ctx))
+        return not_triggered(rule.id, (rule.conditions.failure, ctx))
     items: list[Obligation] = []
     for timing in rule.timings:
         outcome = _timed(rule, timing, run)
         if type(outcome) is str:
-            return NotTriggered(rule.id, outcome)
+            return not_triggered(rule.id, outcome)
         items.append(outcome)  # type: ignore[arg-type]
     if rule.own_recipient:
         return items  # the rule's own recipient, already set
@@ -166,17 +169,7 @@ def _evaluate_rule(rule: CompiledRule, run: _Run) -> list[Obligation] | NotTrigg
         for item in items:
             item.recipient = names[0]
         return items
-    return [_with_recipient(item, name) for name in names for item in items]
-
-
-_FIELDS = attrgetter(*Obligation.__slots__)  # every field, in order
-
-
-def _with_recipient(item: Obligation, name: str) -> Obligation:
-    copy = Obligation(*_FIELDS(item))
-    copy.recipient = name
-    copy.extra = dict(item.extra)
-    return copy
+    return [item.copy_for(name) for name in names for item in items]
 
 
 def _anchors(timing: Timing, events: Mapping[str, datetime]) -> tuple[str | None, dict[str, datetime]]:
@@ -210,6 +203,14 @@ def _timed(rule: CompiledRule, timing: Timing, run: _Run) -> Obligation | str:
     if only is not None:  # the common case: one clock-start event
         anchor, trigger = only, run.incident.events.get(only)
         anchors = {only: trigger} if trigger is not None and timing.needs_anchors else None
+    elif timing.combine == "first" and not timing.needs_anchors:  # the first clock-start event given
+        anchor, trigger, anchors = None, None, None
+        events = run.incident.events
+        for name in timing.clock.events:
+            trigger = events.get(name)
+            if trigger is not None:
+                anchor = name
+                break
     else:
         anchor, anchors = _anchors(timing, run.incident.events)
         trigger = anchors.get(anchor) if anchor is not None else None
@@ -224,9 +225,7 @@ def _timed(rule: CompiledRule, timing: Timing, run: _Run) -> Obligation | str:
             return refusal
     ctx, book = run.ctx, run.book
     dates = timing.dates(trigger, anchors, ctx, book)  # type: ignore[misc,arg-type]  # set by make_timing
-    kind = timing.output_kind
-    explain = (dated, rule, timing, kind, anchor, trigger, anchors, ctx, book)  # written when read
-    item = _obligation(rule, timing, kind, dates, explain, anchor, trigger)
+    item = new_obligation(rule, timing, dates, run.writer, timing.output_kind, anchor, trigger)
     if timing.chained:
         item.latest_if_previous_submitted_at_deadline = _latest_if(rule, timing, run)
     if timing.backstops:
@@ -239,57 +238,13 @@ def _waiting(rule: CompiledRule, timing: Timing, run: _Run) -> Obligation:
     pending = timing.clock.when_missing == "pending"
     output_kind = "pending_chained" if pending else _UNDATED_KIND.get(timing.deadline.kind, "no_fixed_deadline")
     latest = _latest_if(rule, timing, run)
-    explain = (waiting, rule, timing, output_kind, latest, run.ctx)
-    item = _obligation(rule, timing, output_kind, UNDATED, explain, None, None)
-    item.latest_if_previous_submitted_at_deadline = latest
+    item = new_obligation(rule, timing, UNDATED, run.writer, output_kind, None, None, latest)
     if timing.backstops:
         item.backstop_utc = _backstop(timing, run)
     return item
 
 
 _UNDATED_KIND = {"on_request": "on_request", "retention": "retention"}
-
-
-def _obligation(
-    rule: CompiledRule,
-    timing: Timing,
-    kind: str,
-    dates: Dates,
-    explain: tuple[Any, ...],
-    trigger_event: str | None,
-    trigger_utc: datetime | None,
-) -> Obligation:
-    spec = rule.spec
-    deadline, zone, local_date, alt, strict, retain_until, possible_extension, extra = dates
-    if alt is not None and deadline is not None and alt <= deadline:
-        alt = None  # only the later reading is informative
-    # Positional, in field order (much cheaper than 24 keywords for ~80,000 obligations a batch).
-    return Obligation(
-        rule.id,  # rule
-        spec.recipient,  # recipient
-        kind,  # type: ignore[arg-type]  # deadline_kind
-        deadline,  # deadline_utc
-        spec.citation,  # citation
-        explain,  # _explanation
-        spec.status,  # status
-        spec.confidence,  # confidence
-        spec.regime,  # regime
-        spec.obligation,  # obligation
-        trigger_event,  # trigger_event
-        trigger_utc,  # trigger_utc
-        zone,  # day_boundary_tz
-        local_date if zone else None,  # deadline_date_local
-        alt,  # alt_deadline_utc
-        strict,  # strict_deadline_utc
-        retain_until,  # retain_until_local_date
-        None,  # latest_if_previous_submitted_at_deadline
-        None,  # backstop_utc
-        possible_extension,  # possible_legal_extension
-        timing.label,  # phase
-        extra if extra else {},  # extra (a fresh dict per item: items own it)
-        rule.sources,  # sources
-        spec.confidence_notes,  # confidence_notes
-    )
 
 
 def _parent_deadline(run: _Run, parent: str) -> datetime | None:
@@ -305,8 +260,8 @@ def _latest_if(rule: CompiledRule, timing: Timing, run: _Run) -> datetime | None
     for parent in timing.latest_parents:
         instant = _parent_deadline(run, parent)
         if instant is not None:
-            anchor = timing.clock.events[0]
-            return timing.dates(instant, {anchor: instant}, run.ctx, run.book)[0]  # type: ignore[misc]
+            anchors = {timing.clock.events[0]: instant} if timing.needs_anchors else None  # read by earliest_of only
+            return timing.dates(instant, anchors, run.ctx, run.book)[0]  # type: ignore[misc,arg-type]
     return None
 
 

@@ -1,7 +1,7 @@
 """Explanation text of an obligation, written only when it is read.
 
-The engine stores `partial(dated, ...)` / `partial(waiting, ...)` on each obligation: a batch
-of 10,000 incidents mostly needs the dates. `dated` runs the full computation
+Each obligation keeps its incident's `Writer` (context and rule book), which calls `dated` or
+`waiting` on first read: a batch of 10,000 incidents mostly needs the dates. `dated` runs the full computation
 (`timing.compute`, with its arithmetic as text) that the deadline-only fast path skipped.
 """
 
@@ -12,6 +12,7 @@ from datetime import datetime
 
 from tocsin.clock import periods
 from tocsin.clock.conditions import Context
+from tocsin.clock.results import Obligation
 from tocsin.clock.rules_loader import CompiledRule, RuleBook, Timing
 from tocsin.clock.timing import compute
 
@@ -59,3 +60,24 @@ def waiting(rule: CompiledRule, timing: Timing, kind: str, latest: datetime | No
     if latest is not None:
         tail = f"; if the previous step happens at its own deadline, this one is due {periods.utc_text(latest)}"
     return f"{rule.id}{timing.label_text}{text}{because(rule, ctx)}{qualifier(rule, kind)}{tail}"
+
+
+class Writer:
+    """Writes the explanation of any obligation of one incident when it is first read (one per
+    incident, shared by its obligations; holds no obligation, so it makes no reference cycle)."""
+
+    __slots__ = ("book", "ctx")
+
+    def __init__(self, ctx: Context, book: RuleBook) -> None:
+        self.ctx = ctx
+        self.book = book
+
+    def __call__(self, item: Obligation) -> str:
+        rule, timing, trigger = item._rule, item._timing, item.trigger_utc
+        if trigger is None:
+            return waiting(rule, timing, item.deadline_kind, item.latest_if_previous_submitted_at_deadline, self.ctx)
+        anchors = None  # one clock-start event: the trigger is its only anchor
+        if timing.only_event is None:
+            events = self.ctx.events
+            anchors = {name: events[name] for name in timing.clock.events if name in events}
+        return dated(rule, timing, item.deadline_kind, item.trigger_event, trigger, anchors, self.ctx, self.book)  # type: ignore[arg-type]

@@ -24,11 +24,7 @@ class Plan:
     # Candidates with exactly one needed key, grouped per (fact, key), e.g. the individuals and the
     # attorney-general notices of one US state: (fact, key, ((rule id, answer), ...)).
     keyed: tuple[tuple[str, str, tuple[tuple[str, NotTriggered], ...]], ...] = ()
-    # The not-triggered list in rules.yaml order without scanning every slot: the dormant answers
-    # before the first candidate, then per candidate (in rules.yaml order) its id and the dormant
-    # answers up to the next one.
-    first: tuple[NotTriggered, ...] = ()
-    merge: tuple[tuple[str, tuple[NotTriggered, ...]], ...] = ()
+    holes: tuple[int, ...] = ()  # the candidates' positions in `slots`, last first
 
 
 def follows_reason(rule: CompiledRule, parent_reason: str) -> str:
@@ -62,16 +58,8 @@ def plan_for(book: RuleBook, present: frozenset[str], include_proposed: bool) ->
             fact, key, answer = rule.needs_keys[0]
             keyed.setdefault((fact, key), []).append((rule.id, answer))
     groups = tuple((fact, key, tuple(members)) for (fact, key), members in keyed.items())
-    segments: list[list[NotTriggered]] = [[]]
-    ids: list[str] = []
-    for rule_id, slot in zip(book.position, slots, strict=True):
-        if slot is None:
-            ids.append(rule_id)
-            segments.append([])
-        else:
-            segments[-1].append(slot)
-    merge = tuple((rule_id, tuple(segment)) for rule_id, segment in zip(ids, segments[1:], strict=True))
-    return Plan(tuple(candidates), slots, groups, tuple(segments[0]), merge)
+    holes = tuple(sorted((book.position[rule.id] for rule in candidates), reverse=True))
+    return Plan(tuple(candidates), slots, groups, holes)
 
 
 @lru_cache(maxsize=8)

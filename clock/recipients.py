@@ -9,6 +9,8 @@ from typing import Any
 from tocsin.clock.conditions import TRUE, Context, _compare
 from tocsin.clock.rules_loader import CompiledRule, RuleBook
 
+_MEMO_LIMIT = 4096  # answers kept per rule (combinations of lead SA and affected states)
+
 
 def no_one_stop_shop(entity: Mapping[str, Any]) -> bool:
     """No EU establishment (explicitly, or via Art. 3(2) with no main establishment given)."""
@@ -28,11 +30,23 @@ def _eu_supervisory_authorities(rule: CompiledRule, ctx: Context, book: RuleBook
     for code, count in subjects.items():
         if code in states and count > 0:
             affected.append(code)
-    if no_one_stop_shop(ctx.entity):
+    alone = no_one_stop_shop(ctx.entity)
+    main = None if alone else ctx.entity.get("main_establishment")
+    key = (alone, main, *affected)  # the answer depends on these only: kept on the rule
+    found = rule.memo.get(key)
+    if found is None:
+        if len(rule.memo) >= _MEMO_LIMIT:
+            rule.memo.clear()
+        found = rule.memo[key] = _eu_authorities(rule, book, alone, main, affected)
+    return list(found)
+
+
+def _eu_authorities(rule: CompiledRule, book: RuleBook, alone: bool, main: Any, affected: list[str]) -> list[str]:
+    states = book.table.member_states
+    if alone:
         if not affected:
             return ["supervisory authority of each Member State where affected data subjects reside (no one-stop-shop)"]
         return [_authority_text(rule, book, "own", code) for code in affected]
-    main = ctx.entity.get("main_establishment")
     if main in states:
         others = ", ".join(code for code in affected if code != main)
         covered = f"; one-stop-shop covers data subjects in {others}" if others else ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -22,46 +22,196 @@ def _written(deferred: Callable[[], str] | tuple[Any, ...]) -> str:
     return deferred()  # type: ignore[operator]
 
 
-@dataclass(slots=True)
+_FIELDS = (
+    "rule",
+    "recipient",
+    "deadline_kind",
+    "deadline_utc",
+    "citation",
+    "explanation",
+    "status",
+    "confidence",
+    "regime",
+    "obligation",
+    "trigger_event",
+    "trigger_utc",
+    "day_boundary_tz",
+    "deadline_date_local",
+    "alt_deadline_utc",
+    "strict_deadline_utc",
+    "retain_until_local_date",
+    "latest_if_previous_submitted_at_deadline",
+    "backstop_utc",
+    "possible_legal_extension",
+    "phase",
+    "extra",
+    "sources",
+    "confidence_notes",
+)
+
+
 class Obligation:
     """One thing someone must do by (or without) a deadline, and why.
 
-    The explanation is built on first read (`_explanation` may hold the function that builds
-    it, or a `(function, *arguments)` tuple, one object cheaper than a partial): computing
-    10,000 incidents' deadlines should not pay for text nobody displays.
+    Built by the engine ~80,000 times a batch, so it holds only what varies per obligation:
+    the rule's constants (citation, status, confidence, regime, obligation, sources, notes)
+    and the timing's label are read through the compiled rule and timing it keeps, and the
+    secondary dates (zone, local date, alternative/strict readings, retention, extension,
+    extra) from the deadline function's tuple, `(deadline, zone, local date, alt, strict,
+    retain until, possible extension, extra)`. The explanation is written on first read:
+    `_explanation` holds the text or a function of the obligation that writes it (one per
+    incident, shared): computing 10,000 incidents' deadlines should not pay for text nobody displays.
     """
 
-    rule: str
-    recipient: str
-    deadline_kind: DeadlineKind
-    deadline_utc: datetime | None
-    citation: str
-    _explanation: str | Callable[[], str] | tuple[Any, ...]
-    status: str
-    confidence: str
-    regime: str
-    obligation: str
-    trigger_event: str | None = None
-    trigger_utc: datetime | None = None
-    day_boundary_tz: str | None = None
-    deadline_date_local: date | None = None
-    alt_deadline_utc: datetime | None = None
-    strict_deadline_utc: datetime | None = None
-    retain_until_local_date: date | None = None
-    latest_if_previous_submitted_at_deadline: datetime | None = None
-    backstop_utc: datetime | None = None
-    possible_legal_extension: bool = False
-    phase: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    sources: tuple[str, ...] = ()
-    confidence_notes: str | None = None
+    __slots__ = (
+        "_dates",
+        "_explanation",
+        "_extra",
+        "_rule",
+        "_timing",
+        "backstop_utc",
+        "deadline_kind",
+        "deadline_utc",
+        "latest_if_previous_submitted_at_deadline",
+        "recipient",
+        "rule",
+        "trigger_event",
+        "trigger_utc",
+    )
+
+    def __init__(
+        self,
+        rule: Any,
+        timing: Any,
+        dates: tuple[Any, ...],
+        explanation: str | Callable[[Obligation], str],
+        recipient: str,
+        deadline_kind: DeadlineKind,
+        trigger_event: str | None = None,
+        trigger_utc: datetime | None = None,
+        latest: datetime | None = None,
+        backstop: datetime | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.rule: str = rule.id
+        self._rule = rule  # CompiledRule
+        self._timing = timing  # Timing
+        self._dates = dates
+        self._explanation = explanation
+        self.recipient = recipient
+        self.deadline_kind = deadline_kind
+        self.deadline_utc: datetime | None = dates[0]
+        self.trigger_event = trigger_event
+        self.trigger_utc = trigger_utc
+        self.latest_if_previous_submitted_at_deadline = latest
+        self.backstop_utc = backstop
+        self._extra = extra  # None until read or copied: most obligations have no extra field
+
+    def copy_for(self, recipient: str) -> Obligation:
+        """The same obligation owed to another recipient (its own `extra` dict)."""
+        return Obligation(
+            self._rule,
+            self._timing,
+            self._dates,
+            self._explanation,
+            recipient,
+            self.deadline_kind,
+            self.trigger_event,
+            self.trigger_utc,
+            self.latest_if_previous_submitted_at_deadline,
+            self.backstop_utc,
+            dict(self.extra),
+        )
+
+    @property
+    def citation(self) -> str:
+        return self._rule.spec.citation  # type: ignore[no-any-return]
+
+    @property
+    def status(self) -> str:
+        return self._rule.spec.status  # type: ignore[no-any-return]
+
+    @property
+    def confidence(self) -> str:
+        return self._rule.spec.confidence  # type: ignore[no-any-return]
+
+    @property
+    def regime(self) -> str:
+        return self._rule.spec.regime  # type: ignore[no-any-return]
+
+    @property
+    def obligation(self) -> str:
+        return self._rule.spec.obligation  # type: ignore[no-any-return]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return self._rule.sources  # type: ignore[no-any-return]
+
+    @property
+    def confidence_notes(self) -> str | None:
+        return self._rule.spec.confidence_notes  # type: ignore[no-any-return]
+
+    @property
+    def phase(self) -> str | None:
+        return self._timing.label  # type: ignore[no-any-return]
+
+    @property
+    def day_boundary_tz(self) -> str | None:
+        return self._dates[1]  # type: ignore[no-any-return]
+
+    @property
+    def deadline_date_local(self) -> date | None:
+        return self._dates[2] if self._dates[1] else None
+
+    @property
+    def alt_deadline_utc(self) -> datetime | None:
+        alt, deadline = self._dates[3], self._dates[0]
+        if alt is not None and deadline is not None and alt <= deadline:
+            return None  # only the later reading is informative
+        return alt  # type: ignore[no-any-return]
+
+    @property
+    def strict_deadline_utc(self) -> datetime | None:
+        return self._dates[4]  # type: ignore[no-any-return]
+
+    @property
+    def retain_until_local_date(self) -> date | None:
+        return self._dates[5]  # type: ignore[no-any-return]
+
+    @property
+    def possible_legal_extension(self) -> bool:
+        return self._dates[6]  # type: ignore[no-any-return]
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        extra = self._extra
+        if extra is None:
+            extra = self._extra = dict(self._dates[7]) if self._dates[7] else {}
+        return extra
+
+    @extra.setter
+    def extra(self, value: dict[str, Any]) -> None:
+        self._extra = value
 
     @property
     def explanation(self) -> str:
         text = self._explanation
         if not isinstance(text, str):
-            text = self._explanation = _written(text)
+            text = self._explanation = text(self)
         return text
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaced
+
+    def __repr__(self) -> str:
+        return f"Obligation({', '.join(f'{name}={getattr(self, name)!r}' for name in _FIELDS)})"
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -96,6 +246,38 @@ class Obligation:
         data.update({key: iso_z(value) if isinstance(value, datetime) else value for key, value in self.extra.items()})
         data["sources"] = list(self.sources)
         return data
+
+
+_new = object.__new__
+
+
+def new_obligation(
+    rule: Any,
+    timing: Any,
+    dates: tuple[Any, ...],
+    explanation: Callable[[Obligation], str],
+    kind: str,
+    trigger_event: str | None,
+    trigger_utc: datetime | None,
+    latest: datetime | None = None,
+) -> Obligation:
+    """`Obligation(...)` for the engine's hot path, owed to the rule's own recipient: a plain
+    function call (inlined by the interpreter) instead of a class call that runs `__init__`."""
+    item = _new(Obligation)
+    item.rule = rule.id
+    item._rule = rule
+    item._timing = timing
+    item._dates = dates
+    item._explanation = explanation
+    item.recipient = rule.spec.recipient
+    item.deadline_kind = kind  # type: ignore[assignment]
+    item.deadline_utc = dates[0]
+    item.trigger_event = trigger_event
+    item.trigger_utc = trigger_utc
+    item.latest_if_previous_submitted_at_deadline = latest
+    item.backstop_utc = None
+    item._extra = None
+    return item
 
 
 @dataclass(slots=True)
@@ -135,3 +317,11 @@ class ObligationReport:
 
     def for_rule(self, rule_id: str) -> list[Obligation]:
         return [item for item in self.obligations if item.rule == rule_id]
+
+
+def not_triggered(rule_id: str, reason: str | Callable[[], str] | tuple[Any, ...]) -> NotTriggered:
+    """`NotTriggered(rule_id, reason)` for the engine's hot path (no `__init__` call)."""
+    item = _new(NotTriggered)
+    item.rule = rule_id
+    item._reason = reason
+    return item
