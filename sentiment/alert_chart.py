@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from html import escape
 
-from tocsin.sentiment.chart import COLOURS
+from tocsin.sentiment.chart import COLOURS, svg_head
 from tocsin.sentiment.detector import Alert
 
 WIDTH, LEFT, RIGHT, TOP = 960, 90, 20, 34
@@ -47,12 +47,7 @@ def alerts_from_json(items: Sequence[dict[str, object]]) -> list[Alert]:
 
 def render_alerts_svg(alerts: Sequence[Alert], title: str = "Sentiment alerts") -> str:
     height = TOP + len(KINDS) * (LANE_H + LANE_GAP) + 34
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
-        f'font-family="sans-serif" font-size="11" role="img" aria-label="{escape(title)}">',
-        f'<rect width="{WIDTH}" height="{height}" fill="white"/>',
-        f'<text x="{LEFT}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
-    ]
+    parts = svg_head(WIDTH, height, title, left=LEFT, label=True)
     if not alerts:
         parts.append(f'<text x="{LEFT}" y="{TOP + 30}">No sentiment alerts.</text></svg>')
         return "\n".join(parts)

@@ -64,15 +64,21 @@ def _polyline(points: list[tuple[float, float]], colour: str, width: float = 1.2
     return f'<polyline fill="none" stroke="{colour}" stroke-width="{width}"{extra} points="{coords}"/>'
 
 
+def svg_head(width: int, height: int, title: str, *, left: int = LEFT, label: bool = False) -> list[str]:
+    """The opening of a chart: the svg element, a white background and the title."""
+    aria = f' role="img" aria-label="{escape(title)}"' if label else ""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'font-family="sans-serif" font-size="11"{aria}>',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{left}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
+    ]
+
+
 def render_svg(
     series: Sequence[SeriesPoint], alerts: Sequence[Alert], title: str = "Mentions", max_points: int = 1200
 ) -> str:
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="11">',
-        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
-        f'<text x="{LEFT}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>',
-    ]
+    parts = svg_head(WIDTH, HEIGHT, title)
     if not series:
         parts.append(f'<text x="{LEFT}" y="{TOP + 40}">No mentions.</text></svg>')
         return "\n".join(parts)

@@ -218,28 +218,26 @@ def _keep_evidence(request: pytest.FixtureRequest, page: Any) -> None:
         print(f"could not keep the failed page: {error}")
 
 
-@pytest.fixture
-def page(request: pytest.FixtureRequest, browser: Any, console: Console) -> Iterator[Any]:
-    """A page in a fresh browser context (no cookies) on the console."""
-    context = _context(browser, console, timezone_id="Europe/Paris")
+def _page_in_fresh_context(request: pytest.FixtureRequest, browser: Any, console: Console, **options: Any) -> Any:
+    context = _context(browser, console, **options)
     try:
         opened = context.new_page()
         yield opened
         _keep_evidence(request, opened)
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest, browser: Any, console: Console) -> Iterator[Any]:
+    """A page in a fresh browser context (no cookies) on the console."""
+    yield from _page_in_fresh_context(request, browser, console, timezone_id="Europe/Paris")
 
 
 @pytest.fixture
 def nojs_page(request: pytest.FixtureRequest, browser: Any, console: Console) -> Iterator[Any]:
     """The same, with JavaScript switched off."""
-    context = _context(browser, console, java_script_enabled=False)
-    try:
-        opened = context.new_page()
-        yield opened
-        _keep_evidence(request, opened)
-    finally:
-        context.close()
+    yield from _page_in_fresh_context(request, browser, console, java_script_enabled=False)
 
 
 def log_in(page: Any, handle: str, password: str | None = None, *, then: str = "/incidents") -> None:
