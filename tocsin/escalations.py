@@ -71,6 +71,19 @@ def start_escalation(
 
 
 def _page(session: Session, escalation: Escalation) -> None:
+    from tocsin.notifications import slack_blocks
+
+    incident = get_incident(session, escalation.incident_id)
+    # By Slack DM the page carries an Acknowledge button (answered by /slack/actions); by email, the command.
+    layout = slack_blocks.escalation(
+        incident_id=incident.ref,
+        escalation_id=f"E-{escalation.id}",
+        title=incident.title,
+        severity=str(incident.severity),
+        reason="\n".join(part for part in (escalation.subject, escalation.body) if part),
+        step=escalation.level + 1,
+        due=escalation.next_at,
+    )
     for handle in escalation.levels[escalation.level]:
         person, _ = ensure_person(session, handle)
         queue_to_person(
@@ -81,6 +94,7 @@ def _page(session: Session, escalation: Escalation) -> None:
             subject=escalation.subject,
             body=f"{escalation.body}\n\nAcknowledge: tocsin ack {escalation.id} --as {handle}",
             message_id=f"escalation:{escalation.id}:{escalation.level}:{handle}",
+            blocks=layout.blocks,
         )
 
 

@@ -302,3 +302,22 @@ def test_the_outbox_still_files_the_placeholder_address(incident: int) -> None:
     assert deliver() == 1
     [filed] = list(Path(get_settings().outbox_dir).glob("*send-regulator*.eml"))
     assert "To: filing@regulator.invalid" in filed.read_text()
+
+
+def test_an_escalation_page_by_slack_dm_carries_the_acknowledge_button(incident: int, slack_on: FakeSlack) -> None:
+    from tocsin.models import Role
+    from tocsin.notifications.slack_blocks import ACK_ACTION
+
+    from tocsin.escalations import start_escalation
+
+    with session_scope() as session:
+        escalation = start_escalation(
+            session, incident, Role.legal, subject="Legal needed", body="Review D-1.", ack_timeout=timedelta(minutes=15)
+        )
+        escalation_id = escalation.id
+    assert deliver() == 1
+    [dm] = slack_on.messages(slack_on.dm_channel("U02BOB").id)
+    buttons = [element for block in dm["blocks"] if block["type"] == "actions" for element in block["elements"]]
+    assert [button["action_id"] for button in buttons] == [ACK_ACTION]
+    assert json.loads(buttons[0]["value"]) == {"incident_id": f"INC-{incident}", "escalation_id": f"E-{escalation_id}"}
+    assert "Legal needed" in dm["text"] and "Review D-1." in json.dumps(dm["blocks"])
