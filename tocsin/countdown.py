@@ -10,6 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from tocsin.clocks import iso_utc
+
+if TYPE_CHECKING:
+    from tocsin.models import Obligation
 
 DUE_SOON_WITHIN = timedelta(hours=24)
 
@@ -60,3 +66,29 @@ def due_reminder(deadline_at: datetime, lead_hours: list[float], now: datetime) 
     """The one reminder that is due now: the latest whose time has passed (earlier ones are coalesced)."""
     passed = [(lead, when) for lead, when in reminder_times(deadline_at, lead_hours) if when <= now]
     return passed[-1] if passed else None
+
+
+def clock_rows(obligations: list[Obligation], now: datetime) -> list[dict[str, Any]]:
+    """Each stored obligation with where it stands at `now` (the CLI, the API and the console show these)."""
+    rows = []
+    for o in obligations:
+        state = countdown(
+            deadline_kind=o.deadline_kind, deadline_at=o.deadline_at, submitted_at=o.submitted_at, now=now
+        )
+        rows.append(
+            {
+                "rule": o.rule,
+                "recipient": o.recipient,
+                "deadline_kind": o.deadline_kind,
+                "deadline_utc": iso_utc(o.deadline_at),
+                "standing": state.standing.value if o.active else "withdrawn",
+                "seconds_left": int(state.time_left.total_seconds()) if state.time_left is not None else None,
+                "submitted_at": iso_utc(o.submitted_at),
+                "margin_seconds": int(state.margin.total_seconds()) if state.margin is not None else None,
+                "citation": o.citation,
+                "explanation": o.explanation,
+                "confidence": o.details.get("confidence"),
+                "withdrawn_reason": o.withdrawn_reason,
+            }
+        )
+    return rows

@@ -135,7 +135,7 @@ def replace_facts(incident: str, document: dict[str, Any], actor: Actor, tasks: 
 def clock(
     incident: str, _actor: Actor, withdrawn: bool = Query(False, description="Also obligations no longer owed.")
 ) -> dict[str, Any]:
-    from tocsin.cli.clock_view import clock_rows
+    from tocsin.countdown import clock_rows
     from tocsin.incidents import get_incident
     from tocsin.obligations import obligations_of
 

@@ -31,8 +31,9 @@ def show_clock(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """The live countdown of every obligation of an incident."""
-    from tocsin.cli.clock_view import clock_rows, render_clock
+    from tocsin.cli.clock_view import render_clock
     from tocsin.clocks import iso_utc, utcnow
+    from tocsin.countdown import clock_rows
     from tocsin.db.engine import session_scope
     from tocsin.incidents import get_incident, parse_incident_id
     from tocsin.obligations import obligations_of

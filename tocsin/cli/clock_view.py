@@ -8,9 +8,8 @@ from typing import Any
 from rich.table import Table
 
 from tocsin.cli.output import console
-from tocsin.clocks import humanize_delta, iso_utc, local_display
-from tocsin.countdown import Standing, countdown
-from tocsin.models import Obligation
+from tocsin.clocks import humanize_delta, local_display
+from tocsin.countdown import Standing
 
 STYLE = {
     Standing.overdue: "bold red",
@@ -21,31 +20,6 @@ STYLE = {
     Standing.pending: "dim",
     Standing.retention: "dim",
 }
-
-
-def clock_rows(obligations: list[Obligation], now: datetime) -> list[dict[str, Any]]:
-    rows = []
-    for o in obligations:
-        state = countdown(
-            deadline_kind=o.deadline_kind, deadline_at=o.deadline_at, submitted_at=o.submitted_at, now=now
-        )
-        rows.append(
-            {
-                "rule": o.rule,
-                "recipient": o.recipient,
-                "deadline_kind": o.deadline_kind,
-                "deadline_utc": iso_utc(o.deadline_at),
-                "standing": state.standing.value if o.active else "withdrawn",
-                "seconds_left": int(state.time_left.total_seconds()) if state.time_left is not None else None,
-                "submitted_at": iso_utc(o.submitted_at),
-                "margin_seconds": int(state.margin.total_seconds()) if state.margin is not None else None,
-                "citation": o.citation,
-                "explanation": o.explanation,
-                "confidence": o.details.get("confidence"),
-                "withdrawn_reason": o.withdrawn_reason,
-            }
-        )
-    return rows
 
 
 def _left(row: dict[str, Any]) -> str:

@@ -48,8 +48,8 @@ STANDING_WORDS = {
 
 def clock_view(session: Session, incident_id: int, now: datetime) -> list[dict[str, Any]]:
     """Each active obligation with its countdown row (the same rows as `tocsin clock --json`)."""
-    from tocsin.cli.clock_view import clock_rows
     from tocsin.clocks import parse_instant
+    from tocsin.countdown import clock_rows
     from tocsin.obligations import obligations_of
 
     obligations = obligations_of(session, incident_id)
@@ -182,11 +182,11 @@ def incident_view(session: Session, incident_id: int, who: Viewer, *, all_events
 @router.get("/incidents/{incident}")
 def incident_page(request: Request, incident: str, who: LoggedIn, events: str | None = None) -> Response:
     incident_id = incident_id_of(incident)
-    from tocsin.web.console.pages_incidents import _incident_summary
+    from tocsin.web.console.pages_incidents import incident_summary
 
     with session_scope() as session:
         context = incident_view(session, incident_id, who, all_events=events == "all")
-    context["steer"] = _incident_summary(incident_id)  # for W1's status form
+        context["steer"] = incident_summary(session, incident_id)  # for the status form
     return page(request, "incident.html", context)
 
 

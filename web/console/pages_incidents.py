@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import yaml
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from tocsin.models import IncidentKind, IncidentStatus, Severity
 from tocsin.web.console.render import page
@@ -154,39 +155,40 @@ def _checked_inputs(playbook: Any, given: dict[str, Any]) -> dict[str, str]:
     return checked
 
 
-def _incident_summary(incident_id: int) -> dict[str, Any]:
-    from tocsin.incidents import get_incident, roles_of
+def incident_summary(session: Session, incident_id: int) -> dict[str, Any]:
+    """What the status form and page heads show of an incident, read in the caller's transaction."""
+    from tocsin.incidents import commander_of, get_incident
     from tocsin.lifecycle import TRANSITIONS
 
-    with session_scope() as session:
-        record = get_incident(session, incident_id)
-        commander = next((p.handle for role, p in roles_of(session, incident_id) if role == "commander"), None)
-        summary = {
-            "id": incident_id,
-            "ref": record.ref,
-            "title": record.title,
-            "status": record.status,
-            "severity": record.severity,
-            "kind": record.kind,
-            "version": record.version,
-            "playbook": record.playbook,
-            "commander": commander,
-            "next_statuses": [s.value for s in TRANSITIONS[IncidentStatus(record.status)]],
-        }
-    return summary
+    record = get_incident(session, incident_id)
+    return {
+        "id": incident_id,
+        "ref": record.ref,
+        "title": record.title,
+        "status": record.status,
+        "severity": record.severity,
+        "kind": record.kind,
+        "version": record.version,
+        "playbook": record.playbook,
+        "commander": commander_of(session, incident_id),
+        "next_statuses": [s.value for s in TRANSITIONS[IncidentStatus(record.status)]],
+    }
 
 
-def _viewer_may_steer(incident_id: int, who: Viewer) -> bool:
+def viewer_may_steer(session: Session, incident_id: int, who: Viewer) -> bool:
     from tocsin.permissions import may_steer
 
-    with session_scope() as session:
-        return may_steer(session, incident_id, who.handle)
+    return may_steer(session, incident_id, who.handle)
 
 
 @router.get("/incidents/{incident}/status")
 def status_form(request: Request, incident: str, who: LoggedIn) -> Response:
     incident_id = incident_id_of(incident)
-    context = {"incident": _incident_summary(incident_id), "may_steer": _viewer_may_steer(incident_id, who)}
+    with session_scope() as session:
+        context = {
+            "incident": incident_summary(session, incident_id),
+            "may_steer": viewer_may_steer(session, incident_id, who),
+        }
     return page(request, "status.html", context)
 
 

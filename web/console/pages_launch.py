@@ -16,11 +16,11 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 from tocsin.web.console.launch_inputs import InputField, Problems, check_values, input_fields, variable_kinds
 from tocsin.web.console.pages_incidents import (
-    _incident_summary,
-    _viewer_may_steer,
     built_in_playbooks,
     incident_id_of,
+    incident_summary,
     text,
+    viewer_may_steer,
 )
 from tocsin.web.console.render import page
 from tocsin.web.console.session import Viewer, checked_form, flash, viewer
@@ -50,14 +50,16 @@ def _form_page(
         raise InvalidInput(f"no built-in playbook {chosen!r}; built in: {', '.join(p.name for p in playbooks)}")
     settings: Settings = request.app.state.settings
     fields = {p.name: input_fields(p, variable_kinds(p)) for p in playbooks if p.name == chosen}
+    with session_scope() as session:
+        summary, may_steer = incident_summary(session, incident_id), viewer_may_steer(session, incident_id, who)
     context = {
-        "incident": _incident_summary(incident_id),
+        "incident": summary,
         "playbooks": playbooks,
         "chosen": chosen,
         "fields": fields.get(chosen or "", []),
         "values": values or {},
         "problems": problems or {},
-        "may_steer": _viewer_may_steer(incident_id, who),
+        "may_steer": may_steer,
         "retention": {"recipients": settings.recipient_retention_days, "mentions": settings.mention_retention_days},
     }
     return page(request, "launch.html", context, status_code=status)
