@@ -92,22 +92,24 @@ def passwd(
 
     from tocsin.db.engine import session_scope
     from tocsin.errors import InvalidInput
-    from tocsin.passwords import MIN_LENGTH, clear_password, hash_password, set_password
+    from tocsin.passwords import MIN_LENGTH, clear_password, set_password
+    from tocsin.people import get_person
 
     if remove:
         with session_scope() as session:
             person = clear_password(session, handle).handle
         console.print(f"{person} can no longer log in to the web console")
         return
+    with session_scope() as session:
+        get_person(session, handle)  # a typo is named before anyone types a password
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt(f"New password for {handle} (at least {MIN_LENGTH} characters)", hide_input=True)
         if typer.prompt("Once more", hide_input=True) != password:
             raise InvalidInput("the two passwords differ; nothing changed")
-    hash_password(password)  # refuse a weak password before touching the directory
     with session_scope() as session:
-        person = set_password(session, handle, password).handle
+        person = set_password(session, handle, password).handle  # refuses a weak password: nothing written
     console.print(f"Password set for {person}: they can log in to the web console (`tocsin serve`, /login)")
 
 

@@ -19,7 +19,7 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8300,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Run the HTTP service: JSON API (/api, OpenAPI at /docs), Slack and SendGrid endpoints."""
+    """Run the HTTP service: the web console (/), the JSON API (/api, OpenAPI at /docs), Slack and SendGrid."""
     import uvicorn
 
     from tocsin.config import get_settings
