@@ -3,7 +3,7 @@
 from tocsin.models.api_token import ApiToken
 from tocsin.models.audit import AuditEvent
 from tocsin.models.checklist import ChecklistItem
-from tocsin.models.delivery import Delivery, NoticeWave, Suppression
+from tocsin.models.delivery import Delivery, DeliveryBatch, NoticeWave, Suppression
 from tocsin.models.draft import Approval, Draft, DraftRevision, DraftStatus
 from tocsin.models.enums import IncidentKind, IncidentStatus, Role, Severity
 from tocsin.models.escalation import Escalation
@@ -20,6 +20,7 @@ __all__ = [
     "AuditEvent",
     "ChecklistItem",
     "Delivery",
+    "DeliveryBatch",
     "Draft",
     "DraftRevision",
     "DraftStatus",

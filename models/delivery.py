@@ -1,7 +1,9 @@
 """Notice waves: one delivery row per (draft, recipient), the runs that sent them, and the suppression list.
 
-A delivery row is written (`queued`) before its batch goes to the provider and marked `accepted` as soon
-as the provider took it; a rerun sends only rows not accepted. Recipient data (address, name, tag values)
+A delivery row is written (`queued`) before its batch goes to the provider; when the provider takes the
+batch, the batch is marked `accepted` (one row for up to 1,000 deliveries), and a `queued` delivery of an
+accepted batch reads as `accepted` (`tocsin.delivery_status`). Only the messages the provider answered
+otherwise are marked one by one. A rerun sends only rows not accepted. Recipient data (address, name, tag values)
 is personal data: it stays only as long as `recipient_retention_days`, then `tocsin purge` deletes the rows
 and keeps the wave's counts. Suppressed addresses are kept: they are why Tocsin must not write again.
 """
@@ -37,6 +39,20 @@ class NoticeWave(SQLModel, table=True):
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class DeliveryBatch(SQLModel, table=True):
+    """The delivery rows handed to the provider together (one wave chunk, one SendGrid request as a rule),
+    marked accepted as one: writing a million rows a second time only to say `accepted` cost as much as
+    writing them."""
+
+    __tablename__: ClassVar[str] = "delivery_batch"  # type: ignore[misc]
+
+    id: int | None = Field(default=None, primary_key=True)
+    wave_id: int = Field(foreign_key="notice_wave.id", index=True)
+    provider_id: str | None = Field(default=None, sa_type=String(120))
+    attempts: int = 0
+    accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # set: its queued rows were accepted
+
+
 class Delivery(SQLModel, table=True):
     """Exactly one per (draft, recipient address): the unique constraint is the exactly-once guarantee."""
 
@@ -44,22 +60,24 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         # Address first: a chunk looks its 1,000 addresses up through this index.
         UniqueConstraint("email", "draft_id", name="uq_delivery_email_draft"),
-        # Not (wave_id, status): marking a row accepted then rewrites no index entry (see migration 0008).
-        Index("ix_delivery_wave_id", "wave_id"),
+        # A wave's rows are found through its batches (see migration 0010).
+        Index("ix_delivery_batch_id", "batch_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    # The wave's incident, repeated for per-incident counts; no foreign key of its own: `wave_id`'s (and the
-    # wave's own) already guarantee it, and checking it again cost PostgreSQL a quarter of each row's write.
-    incident_id: int = Field(index=True)
-    wave_id: int = Field(foreign_key="notice_wave.id")  # the run that last handed it to the provider
+    # No foreign key nor index but the unique (email, draft) and the batch's: each cost PostgreSQL a share of
+    # every row written, and rows are found through their batch or their address (see migration 0010).
+    incident_id: int  # the wave's incident, repeated for reading
+    wave_id: int  # the run that last handed it to the provider (notice_wave.id)
+    batch_id: int  # delivery_batch.id: the batch it last went out in
     draft_id: int
     email: str = Field(sa_type=String(320))  # normalised (trimmed, lower case)
     name: str | None = Field(default=None, sa_type=String(200))
     jurisdiction: str | None = Field(default=None, sa_type=String(32))
     substitutions: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
-    message_id: str = Field(sa_type=String(80), unique=True)  # wave_plan.message_id: grows with the file's line
-    # queued | accepted | failed (send), then delivered | bounced | dropped | spamreport | unsubscribed
+    message_id: str = Field(sa_type=String(80))  # wave_plan.message_id: unique by construction
+    # The row's own status: queued (read as accepted once its batch is) | accepted | failed (send), then
+    # delivered | bounced | dropped | spamreport | unsubscribed. Read it through tocsin.delivery_status.
     status: str = Field(default="queued", sa_type=String(16))
     attempts: int = 0
     provider_id: str | None = Field(default=None, sa_type=String(120))

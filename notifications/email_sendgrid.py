@@ -28,7 +28,6 @@ import json
 import random
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from urllib.error import URLError
 
 from python_http_client.exceptions import HTTPError
 from sendgrid import SendGridAPIClient
-from tocsin.notifications.message import EmailMessage, SendResult
+from tocsin.notifications.message import EmailMessage, SendOutcome, SendResult
 from tocsin.notifications.sendgrid_batches import (
     MAX_PERSONALIZATIONS,
     SUBSTITUTION_BUDGET,
@@ -54,8 +53,7 @@ NETWORK_ERRORS = (URLError, TimeoutError, ConnectionError, http.client.HTTPExcep
 class _Run:
     """State of one `send()` call."""
 
-    results: dict[str, SendResult] = field(default_factory=dict)
-    attempts: Counter[str] = field(default_factory=Counter)
+    outcomes: list[SendOutcome] = field(default_factory=list)
     waited: float = 0.0
     fatal: tuple[str, str | None] | None = None
     requests: int = 0
@@ -65,6 +63,7 @@ class _Run:
 @dataclass(frozen=True, slots=True)
 class _Answer:
     kind: str  # accepted | invalid | too_large | fatal | refused | gave_up
+    attempts: int  # requests made for the batch in this answer
     provider_id: str | None = None
     errors: tuple[dict[str, Any], ...] = ()
     reason: str = ""
@@ -122,10 +121,24 @@ class SendGridSender:
         self.last_run_waited = 0.0
 
     def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
+        by_id = {result.message_id: result for outcome in self.send_grouped(messages) for result in outcome.results()}
+        results: list[SendResult] = []
+        reported: set[str] = set()
+        for m in messages:
+            if m.message_id in reported:
+                results.append(SendResult.failed(m.message_id, "duplicate message id in one send", attempts=0))
+            else:
+                results.append(by_id[m.message_id])
+                reported.add(m.message_id)
+        return results
+
+    def send_grouped(self, messages: Sequence[EmailMessage]) -> list[SendOutcome]:
+        """What `send()` does, answered per request and reason instead of per message (what a notice wave
+        records); a message id given twice is sent once, and the repeat is not answered."""
         batches, refused = plan_batches(
             messages, max_per_request=self.max_per_request, substitution_budget=self.substitution_budget
         )
-        run = _Run(results=dict(refused))
+        run = _Run(outcomes=[SendOutcome.of(result) for result in refused.values()])
         if self.workers > 1 and len(batches) > 1:
             # Requests in flight overlap this process's JSON encoding with SendGrid's processing.
             with ThreadPoolExecutor(self.workers, thread_name_prefix="sendgrid") as pool:
@@ -135,74 +148,71 @@ class SendGridSender:
             for batch in batches:
                 self._send_batch(batch, run)
         self.last_run_requests, self.last_run_waited = run.requests, run.waited
-        results: list[SendResult] = []
-        reported: set[str] = set()
-        for m in messages:
-            if m.message_id in reported:
-                results.append(SendResult.failed(m.message_id, "duplicate message id in one send", attempts=0))
-            else:
-                results.append(run.results[m.message_id])
-                reported.add(m.message_id)
-        return results
+        return run.outcomes
 
     # -- one batch, with splitting and partial re-sends -----------------------------------------------------
 
     def _send_batch(self, batch: MailBatch, run: _Run) -> None:
-        pending = [batch]
+        pending = [(batch, 0)]  # (batch, requests that already carried its messages)
         while pending:
-            current = pending.pop()
+            current, before = pending.pop()
             if not current.messages:
                 continue
             if run.fatal is not None:
-                self._fail(current, run, run.fatal[0], run.fatal[1])
+                self._fail(current, run, run.fatal[0], run.fatal[1], attempts=before)
                 continue
             answer = self._post(current, run)
+            attempts = before + answer.attempts
             if answer.kind == "accepted":
-                for m in current.messages:
-                    run.results[m.message_id] = SendResult.ok(
-                        m.message_id, answer.provider_id, attempts=run.attempts[m.message_id]
-                    )
+                ids = [m.message_id for m in current.messages]
+                self._add(run, SendOutcome(ids, True, answer.provider_id, attempts=attempts))
             elif answer.kind == "too_large" and len(current.messages) > 1:
-                pending.extend(reversed(current.split()))
+                pending.extend((half, attempts) for half in reversed(current.split()))
             elif answer.kind == "invalid":
-                pending.extend(self._settle_invalid(current, answer.errors, run))
+                pending.extend((rest, attempts) for rest in self._settle_invalid(current, answer.errors, run, attempts))
             elif answer.kind == "fatal":
                 run.fatal = (answer.reason, None)
-                self._fail(current, run, answer.reason, None)
+                self._fail(current, run, answer.reason, None, attempts=attempts)
             else:
-                self._fail(current, run, answer.reason, None, retryable=answer.kind == "gave_up")
+                self._fail(current, run, answer.reason, None, retryable=answer.kind == "gave_up", attempts=attempts)
 
-    def _settle_invalid(self, batch: MailBatch, errors: tuple[dict[str, Any], ...], run: _Run) -> list[MailBatch]:
+    def _settle_invalid(
+        self, batch: MailBatch, errors: tuple[dict[str, Any], ...], run: _Run, attempts: int
+    ) -> list[MailBatch]:
         """Fail the messages SendGrid named; return what is left to send (nothing if it named none)."""
         named: dict[int, dict[str, Any]] = {}
         for item in errors:
             index = personalization_index(item.get("field"))
             if index is None or index >= len(batch.messages):
                 first = errors[0] if errors else {"message": "Bad Request"}
-                self._fail(batch, run, str(first.get("message")), first.get("field"))
+                self._fail(batch, run, str(first.get("message")), first.get("field"), attempts=attempts)
                 return []
             named.setdefault(index, item)
         for index, item in named.items():
-            message = batch.messages[index]
-            run.results[message.message_id] = SendResult.failed(
-                message.message_id,
-                str(item.get("message")),
-                error_field=item.get("field"),
-                attempts=run.attempts[message.message_id],
+            message_id = batch.messages[index].message_id
+            failed = SendOutcome(
+                [message_id], False, None, str(item.get("message")), item.get("field"), False, attempts
             )
+            self._add(run, failed)
         return [batch.without(named)]
 
     def _fail(
-        self, batch: MailBatch, run: _Run, error: str, error_field: str | None, *, retryable: bool = False
+        self,
+        batch: MailBatch,
+        run: _Run,
+        error: str,
+        error_field: str | None,
+        *,
+        attempts: int,
+        retryable: bool = False,
     ) -> None:
-        for m in batch.messages:
-            run.results[m.message_id] = SendResult.failed(
-                m.message_id,
-                error,
-                error_field=error_field,
-                retryable=retryable,
-                attempts=run.attempts[m.message_id],
-            )
+        ids = [m.message_id for m in batch.messages]
+        self._add(run, SendOutcome(ids, False, None, error, error_field, retryable, attempts))
+
+    @staticmethod
+    def _add(run: _Run, outcome: SendOutcome) -> None:
+        with run.lock:
+            run.outcomes.append(outcome)
 
     # -- one request, with retries --------------------------------------------------------------------------
 
@@ -213,10 +223,9 @@ class SendGridSender:
             attempt += 1
             with run.lock:
                 run.requests += 1
-                run.attempts.update(m.message_id for m in batch.messages)
             try:
                 response = self.client.send(body)
-                return _Answer("accepted", provider_id=response.headers.get("X-Message-Id"))
+                return _Answer("accepted", attempt, provider_id=response.headers.get("X-Message-Id"))
             except HTTPError as error:
                 status, headers = int(error.status_code), error.headers
                 errors = _error_items(error.body)
@@ -226,19 +235,19 @@ class SendGridSender:
                 elif status >= 500:
                     wait = self._backoff(attempt)
                 elif status == 400:
-                    return _Answer("invalid", errors=errors or ({"message": "Bad Request", "field": None},))
+                    return _Answer("invalid", attempt, errors=errors or ({"message": "Bad Request", "field": None},))
                 elif status == 413:
-                    return _Answer("too_large", reason="payload too large (413) for a single message")
+                    return _Answer("too_large", attempt, reason="payload too large (413) for a single message")
                 elif status in (401, 403):
-                    return _Answer("fatal", reason=reason)
+                    return _Answer("fatal", attempt, reason=reason)
                 else:
-                    return _Answer("refused", reason=reason)
+                    return _Answer("refused", attempt, reason=reason)
             except NETWORK_ERRORS as error:
                 reason = f"network: {error}"
                 wait = self._backoff(attempt)
             with run.lock:
                 if attempt >= self.max_attempts or run.waited + wait > self.max_retry_seconds:
-                    return _Answer("gave_up", reason=f"gave up after {attempt} attempts ({reason})")
+                    return _Answer("gave_up", attempt, reason=f"gave up after {attempt} attempts ({reason})")
                 run.waited += wait
             self._sleep(wait)
 

@@ -107,3 +107,31 @@ class SendResult:
             retryable=retryable,
             attempts=attempts,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    """Messages of one send that got the same answer: a request the provider accepted as a whole, or one
+    reason for failing. A bulk sender reports these instead of a result per message (a notice wave's
+    million `SendResult`s cost more to build than the requests that carried them)."""
+
+    message_ids: list[str]
+    accepted: bool
+    provider_id: str | None = None
+    error: str | None = None
+    error_field: str | None = None
+    retryable: bool = False
+    attempts: int = 1
+
+    @classmethod
+    def of(cls, result: SendResult) -> SendOutcome:
+        return cls([result.message_id], result.accepted, result.provider_id, result.error, result.error_field,
+                   result.retryable, result.attempts)  # fmt: skip
+
+    def results(self) -> list[SendResult]:
+        """One result per message."""
+        return [
+            SendResult(message_id, self.accepted, self.provider_id, self.error, self.error_field, self.retryable,
+                       self.attempts)
+            for message_id in self.message_ids
+        ]  # fmt: skip

@@ -29,7 +29,7 @@ MAX_PERSONALIZATIONS = 1000
 SUBSTITUTION_BUDGET = 10_000
 TEXT_TAG = "-tocsin-text-body-"
 HTML_TAG = "-tocsin-html-body-"
-_EMAIL = re.compile(r"^[^@\s\"<>(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+_EMAIL = re.compile(r"[^@\s\"<>(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+\Z")
 _PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)(?:\.|$)")
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
 from tocsin.clocks import utcnow
+from tocsin.delivery_status import DELIVERIES, statuses_by_message
 from tocsin.errors import InvalidInput
 from tocsin.models.delivery import Suppression
 from tocsin.notifications.sendgrid_events import (
@@ -29,7 +30,7 @@ from tocsin.notifications.sendgrid_events import (
     verify_event_signature,
 )
 from tocsin.recipients import email_problem, normalise_email
-from tocsin.wave_store import DELIVERIES, SUPPRESSIONS
+from tocsin.wave_store import SUPPRESSIONS
 
 STATUS_OF_EVENT = {
     EventType.DELIVERED: "delivered",
@@ -110,50 +111,47 @@ def ingest_sendgrid_events(
 
 
 def _apply_statuses(session: Session, events: Sequence[DeliveryEvent], summary: IngestSummary) -> None:
+    """Each event moves its delivery (named by the address and Tocsin's message id) to its newest status."""
     relevant = [e for e in events if e.message_id and (e.event in STATUS_OF_EVENT or e.event is EventType.PROCESSED)]
-    ids = sorted({e.message_id for e in relevant if e.message_id})
-    rows: dict[str, tuple[str, datetime | None]] = {}
-    for start in range(0, len(ids), _LOOKUP_CHUNK):
-        statement = select(DELIVERIES.c.message_id, DELIVERIES.c.status, DELIVERIES.c.status_at).where(
-            DELIVERIES.c.message_id.in_(ids[start : start + _LOOKUP_CHUNK])
-        )
-        rows.update({r.message_id: (r.status, r.status_at) for r in session.execute(statement)})
-    summary.matched = sum(1 for e in events if e.message_id in rows)
+    keys = sorted({(e.email, e.message_id or "") for e in relevant})
+    rows: dict[tuple[str, str], tuple[str, datetime | None]] = {}
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        rows.update(statuses_by_message(session, keys[start : start + _LOOKUP_CHUNK]))
+    summary.matched = sum(1 for e in events if (e.email, e.message_id) in rows)
     summary.unmatched = summary.events - summary.matched
-    changes: dict[str, dict[str, object]] = {}
+    changes: dict[tuple[str, str], dict[str, object]] = {}
     for event in sorted(relevant, key=lambda e: e.timestamp):
-        current = rows.get(event.message_id or "")
+        key = (event.email, event.message_id or "")
+        current = rows.get(key)
         if current is None:
             continue
         status, status_at = current
         if event.event is EventType.PROCESSED:
             if status in ("queued", "failed"):
-                rows[event.message_id or ""] = ("accepted", status_at)
-                changes[event.message_id or ""] = {"status": "accepted", "at": status_at, "accepted": event.timestamp}
+                rows[key] = ("accepted", status_at)
+                changes[key] = {"status": "accepted", "at": status_at, "accepted": event.timestamp}
                 summary.settled += 1
             continue
         if status_at is not None and event.timestamp < status_at:
             continue  # an older event arriving late
         new_status = STATUS_OF_EVENT[event.event]
-        rows[event.message_id or ""] = (new_status, event.timestamp)
-        previous = changes.get(event.message_id or "", {})
-        changes[event.message_id or ""] = {**previous, "status": new_status, "at": event.timestamp}
+        rows[key] = (new_status, event.timestamp)
+        changes[key] = {**changes.get(key, {}), "status": new_status, "at": event.timestamp}
     if not changes:
         return
-    statement = (
-        update(DELIVERIES)
-        .where(DELIVERIES.c.message_id == bindparam("key"))
-        .values(status=bindparam("new_status"), status_at=bindparam("new_at"))
-    )
+    by_key = (DELIVERIES.c.email == bindparam("key_email"), DELIVERIES.c.message_id == bindparam("key_id"))
+    statement = update(DELIVERIES).where(*by_key).values(status=bindparam("new_status"), status_at=bindparam("new_at"))
     session.connection().execute(
-        statement, [{"key": k, "new_status": c["status"], "new_at": c["at"]} for k, c in changes.items()]
+        statement,
+        [{"key_email": e, "key_id": m, "new_status": c["status"], "new_at": c["at"]} for (e, m), c in changes.items()],
     )
-    settled = [(k, c["accepted"]) for k, c in changes.items() if "accepted" in c]
-    for key, accepted_at in settled:
-        session.execute(
+    settled = [{"key_email": e, "key_id": m, "at": c["accepted"]} for (e, m), c in changes.items() if "accepted" in c]
+    if settled:
+        session.connection().execute(
             update(DELIVERIES)
-            .where(DELIVERIES.c.message_id == key, col(DELIVERIES.c.accepted_at).is_(None))
-            .values(accepted_at=accepted_at)
+            .where(*by_key, col(DELIVERIES.c.accepted_at).is_(None))
+            .values(accepted_at=bindparam("at")),
+            settled,
         )
     summary.updated = len(changes)
 

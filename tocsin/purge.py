@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func
-from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from tocsin.audit import append_event
+from tocsin.delivery_status import BATCHES, DELIVERIES, batch_ids_of_wave, of_wave, status_counts
 from tocsin.incidents import get_incident
 from tocsin.models.delivery import NoticeWave
-from tocsin.wave_store import DELIVERIES
 
 
 @dataclass(frozen=True)
@@ -41,18 +40,13 @@ def purge_recipient_data(
     ).all()
     purged: list[PurgedWave] = []
     for wave in waves:
-        statuses = dict(
-            session.execute(
-                core_select(DELIVERIES.c.status, func.count())
-                .where(DELIVERIES.c.wave_id == wave.id)
-                .group_by(DELIVERIES.c.status)
-            ).all()
-        )
+        statuses = status_counts(session, BATCHES.c.wave_id, of_wave(wave.id or 0)).get(wave.id, {})
         rows = sum(statuses.values())
         purged.append(PurgedWave(wave.id or 0, wave.incident_id, rows))
         if dry_run:
             continue
-        session.execute(delete(DELIVERIES).where(DELIVERIES.c.wave_id == wave.id))
+        session.execute(delete(DELIVERIES).where(DELIVERIES.c.batch_id.in_(batch_ids_of_wave(wave.id or 0))))
+        session.execute(delete(BATCHES).where(BATCHES.c.wave_id == wave.id))
         statuses = {str(k): int(v) for k, v in statuses.items()}
         wave.counts = {**wave.counts, **{f"final_{status}": count for status, count in sorted(statuses.items())}}
         wave.purged_at = now

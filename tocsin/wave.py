@@ -1,15 +1,16 @@
 """The notice wave: one approved message to every recipient of a file, exactly once per draft.
 
 Flow, per chunk of rows (streamed; memory stays flat for a million recipients):
-1. a thread reads and plans the file a few chunks ahead (`wave_sender.read_ahead`);
+1. a child process (or a thread) reads and plans the file a few chunks ahead (`wave_reader`);
 2. invalid rows are reported with their line numbers; suppressed addresses are counted and skipped;
    rows already accepted by an earlier run are skipped; a second row for the same (draft, address) is
    reported as a duplicate;
 3. the chunk's delivery rows are written `queued` and committed BEFORE the chunk goes to the provider;
 4. the chunk is handed to the sender (`wave_sender`: a process of its own for the SendGrid client, which
    builds, encodes and posts the requests on the other core; a few chunks in flight), and as soon as the
-   provider answers, the rows are marked `accepted` (with provider id and attempts) or `failed`: on
-   PostgreSQL by a thread on its own connection, on SQLite (one writer) in the next commit.
+   provider answers, the chunk's batch is marked `accepted` (with provider id and attempts), and any
+   message answered otherwise is marked on its own row (`failed`, or accepted under another provider id):
+   on PostgreSQL by a thread on its own connection, on SQLite (one writer) in the next commit.
 
 A rerun after a crash sends only rows not accepted. Residual risk (no idempotency key at SendGrid): a
 chunk the provider accepted in the instant before a crash, before it was marked, is sent again on the
@@ -29,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from tocsin.audit import append_event
 from tocsin.clocks import utcnow
+from tocsin.delivery_status import DELIVERIES, SENT_STATUSES, of_incident, status_counts
 from tocsin.errors import InvalidInput
 from tocsin.incidents import get_incident
 from tocsin.models.delivery import NoticeWave
@@ -46,14 +48,15 @@ from tocsin.wave_plan import (
     plan_chunk,
     wave_draft,
 )
-from tocsin.wave_sender import JobRow, ResultGroup, Sender, read_ahead, sender_for
+from tocsin.wave_reader import planned_ahead
+from tocsin.wave_sender import Answer, Job, JobRow, Sender, sender_for
 from tocsin.wave_store import (
-    SENT_STATUSES,
     BackgroundMarks,
     incident_wave_lock,
     insert_queued,
     known_addresses,
     mark_results,
+    new_batch,
     requeue,
 )
 
@@ -129,16 +132,16 @@ class _WaveRun:
         self._unsaved = False  # results recorded since the last commit
         self.marks: BackgroundMarks | None = None
 
-    def prepare(self, chunk: ChunkPlan) -> list[JobRow]:
-        """Classify a planned chunk against the database and write its delivery rows (not committed here);
-        returns the messages to send, as rows for the sender."""
+    def prepare(self, chunk: ChunkPlan) -> Job | None:
+        """Classify a planned chunk against the database and write its delivery rows, in a batch of their own
+        (not committed here); returns the batch and the messages to send, or None if there are none."""
         report = self.report
         report.rows += chunk.rows
         for line, reason in chunk.invalid:
             self._invalid(line, reason)
         planned = chunk.planned
         if not planned:
-            return []
+            return None
         emails = sorted({email for _, email in planned})
         suppressed, existing = known_addresses(self.session, self.drafts, emails)
         incident_id, wave_id = self.wave.incident_id, self.wave_id
@@ -165,7 +168,8 @@ class _WaveRun:
             report.resent_in_doubt += found.status == "queued"
             reused_rows.append(
                 {
-                    "key": found.message_id,
+                    "key_email": plan.email,
+                    "key_draft": plan.draft_id,
                     "wave": wave_id,
                     "new_name": plan.name,
                     "new_jurisdiction": plan.jurisdiction,
@@ -173,9 +177,12 @@ class _WaveRun:
                 }
             )
             jobs.append((plan.draft_id, found.message_id, plan.email, plan.name, plan.substitutions))
-        insert_queued(self.session, incident_id, wave_id, new_rows, utcnow())
-        requeue(self.session, reused_rows)
-        return jobs
+        if not jobs:
+            return None
+        batch_id = new_batch(self.session, wave_id)
+        insert_queued(self.session, incident_id, wave_id, batch_id, new_rows, utcnow())
+        requeue(self.session, [{**row, "batch": batch_id} for row in reused_rows])
+        return batch_id, jobs
 
     def build(self, rows: Sequence[JobRow]) -> list[EmailMessage]:
         """The emails of a job (run by the sender: in its process or thread)."""
@@ -190,12 +197,12 @@ class _WaveRun:
         self.report.invalid += 1
         self.report.invalid_rows.append(InvalidRow(line, reason))
 
-    def record(self, answers: list[list[ResultGroup]]) -> None:
+    def record(self, answers: list[Answer]) -> None:
         """Mark the rows (PostgreSQL: by the background thread; SQLite, one writer at a time: here, committed
         with the next chunk) and count them."""
         if not answers:
             return
-        for groups in answers:
+        for _batch, groups in answers:
             for group in groups:
                 if group.accepted:
                     self.report.sent += len(group.message_ids)
@@ -208,8 +215,8 @@ class _WaveRun:
         if not self.session.in_transaction():
             _sqlite_commit_without_fsync(self.session)
         now = utcnow()
-        for groups in answers:
-            mark_results(self.session.connection(), groups, now)
+        for answer in answers:
+            mark_results(self.session.connection(), answer, now)
         self._unsaved = True
 
     def send_all(self, chunks: Iterator[ChunkPlan], in_flight: int, progress: Progress | None) -> None:
@@ -219,7 +226,7 @@ class _WaveRun:
         writes the next chunks."""
         sender = sender_for(self.channel, self.build, in_flight)  # forks first: no other thread to copy
         ahead = max(1, in_flight) + COMMIT_CHUNKS
-        written: list[list[JobRow]] = []  # jobs whose rows are written, not committed yet
+        written: list[Job] = []  # jobs whose rows are written, not committed yet
         try:
             bind = self.session.get_bind()
             if bind.dialect.name == "postgresql":
@@ -227,16 +234,16 @@ class _WaveRun:
             for chunk in chunks:
                 if not self.session.in_transaction():
                     _sqlite_commit_without_fsync(self.session)
-                jobs = self.prepare(chunk)
-                if jobs:
-                    written.append(jobs)
+                job = self.prepare(chunk)
+                if job is not None:
+                    written.append(job)
                 if len(written) < COMMIT_CHUNKS and sender.outstanding and written:
                     continue  # the sender has work: one commit for several chunks
                 self.record(sender.collect(block=False))
                 self.session.commit()  # queued rows are durable before their request leaves
                 self._unsaved = False
-                for jobs in written:
-                    sender.submit(jobs)
+                for job in written:
+                    sender.submit(job)
                 written.clear()
                 while sender.outstanding > ahead:
                     self._wait(sender)
@@ -245,8 +252,8 @@ class _WaveRun:
             if written:
                 self.session.commit()
                 self._unsaved = False
-                for jobs in written:
-                    sender.submit(jobs)
+                for job in written:
+                    sender.submit(job)
             while sender.outstanding:
                 self._wait(sender)
                 if progress is not None:
@@ -321,7 +328,7 @@ def run_wave(
         session.commit()
         run = _WaveRun(session, wave, drafts, chooser, channel)
         planned = (plan_chunk(chunk, chooser, run.wave_id) for chunk in chunked(_prepend(first, rows), chunk_size))
-        chunks = read_ahead(planned, READ_AHEAD)
+        chunks = planned_ahead(planned, READ_AHEAD)
         try:
             run.send_all(chunks, in_flight, progress)
         except BaseException:
@@ -329,7 +336,7 @@ def run_wave(
             _finish(session, run.report, actor, status="failed")
             raise
         finally:
-            chunks.close()  # stops the reading thread
+            chunks.close()  # stops the reader
         _finish(session, run.report, actor, status="finished")
         return run.report
 
@@ -378,17 +385,5 @@ def wave_status(session: Session, incident_id: int) -> list[NoticeWave]:
 
 def delivery_status_counts(session: Session, incident_id: int) -> dict[int, dict[str, int]]:
     """draft id -> status -> number of delivery rows (one grouped query)."""
-    from sqlalchemy import func
-    from sqlalchemy import select as core_select
-
-    from tocsin.wave_store import DELIVERIES
-
-    statement = (
-        core_select(DELIVERIES.c.draft_id, DELIVERIES.c.status, func.count())
-        .where(DELIVERIES.c.incident_id == incident_id)
-        .group_by(DELIVERIES.c.draft_id, DELIVERIES.c.status)
-    )
-    counts: dict[int, dict[str, int]] = {}
-    for draft_id, status, count in session.execute(statement):
-        counts.setdefault(int(draft_id), {})[str(status)] = int(count)
-    return counts
+    counts = status_counts(session, DELIVERIES.c.draft_id, of_incident(incident_id))
+    return {int(draft_id): statuses for draft_id, statuses in counts.items()}

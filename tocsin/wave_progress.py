@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy import select as core_select
 from sqlmodel import Session
 
 from tocsin.clocks import iso_utc
+from tocsin.delivery_status import BATCHES, SENT_STATUSES, of_incident, status_counts
 from tocsin.incidents import get_incident
 from tocsin.wave import delivery_status_counts, wave_status
-from tocsin.wave_store import DELIVERIES, SENT_STATUSES
 
 # The report's outcomes, in the order a progress bar shows them.
 OUTCOMES = ("sent", "already_sent", "suppressed", "invalid", "failed")
@@ -23,15 +21,8 @@ OUTCOMES = ("sent", "already_sent", "suppressed", "invalid", "failed")
 
 def live_counts(session: Session, incident_id: int) -> dict[int, dict[str, int]]:
     """wave id -> delivery status -> rows that this run last handed to the provider (one grouped query)."""
-    statement = (
-        core_select(DELIVERIES.c.wave_id, DELIVERIES.c.status, func.count())
-        .where(DELIVERIES.c.incident_id == incident_id)
-        .group_by(DELIVERIES.c.wave_id, DELIVERIES.c.status)
-    )
-    counts: dict[int, dict[str, int]] = {}
-    for wave_id, status, count in session.execute(statement):
-        counts.setdefault(int(wave_id), {})[str(status)] = int(count)
-    return counts
+    counts = status_counts(session, BATCHES.c.wave_id, of_incident(incident_id))
+    return {int(wave_id): statuses for wave_id, statuses in counts.items()}
 
 
 def progress(status: str, counts: dict[str, int], live: dict[str, int]) -> dict[str, Any]:

@@ -1,9 +1,9 @@
-"""Where a notice wave's emails are built and sent, beside the wave's own bookkeeping (and the thread that
-reads the file ahead of it).
+"""Where a notice wave's emails are built and sent, beside the wave's own bookkeeping.
 
 The wave (tocsin.wave) reads the file, plans the rows and writes the delivery rows; each chunk whose rows
-are committed `queued` is handed here as plain tuples (`JobRow`), and what the provider said comes back as
-`ResultGroup`s (one per outcome, usually one per request). Two ways to run:
+are committed `queued` is handed here as a `Job` (its delivery batch and plain `JobRow` tuples), and what
+the provider said comes back as an `Answer`: the batch and its `ResultGroup`s (one per outcome, usually one
+per request). Two ways to run:
 
 * `ProcessSender`, for a channel that says it can run in a forked process (`fork_safe = True`, the SendGrid
   sender): a child process builds the messages, JSON-encodes and posts them, so this work runs on another
@@ -12,6 +12,7 @@ are committed `queued` is handed here as plain tuples (`JobRow`), and what the p
 * `ThreadSender`, for any other channel (the outbox, test doubles): worker threads in this process.
 
 Both keep at most `in_flight` sends running at once; the wave decides how many jobs it hands over ahead.
+(The file is read ahead of the wave by tocsin.wave_reader.)
 """
 
 from __future__ import annotations
@@ -24,20 +25,19 @@ import pickle
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
-from queue import Full, Queue
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol
 
 from tocsin.notifications.base import Channel
 from tocsin.notifications.message import EmailMessage, SendResult
 
 # (draft id, message id, address, name, substitutions): one message, as the wave hands it over
 JobRow = tuple[int, str, str, str | None, dict[str, str]]
+Job = tuple[int, list[JobRow]]  # (delivery batch id, its messages)
 Builder = Callable[[Sequence[JobRow]], list[EmailMessage]]
 _PR_SET_PDEATHSIG = 1
-T = TypeVar("T")
 
 
 class ResultGroup(NamedTuple):
@@ -48,6 +48,23 @@ class ResultGroup(NamedTuple):
     error: str | None
     attempts: int
     message_ids: list[str]
+
+
+Answer = tuple[int, list[ResultGroup]]  # (delivery batch id, what the provider said of its messages)
+
+
+def sent_and_grouped(channel: Channel, messages: list[EmailMessage]) -> list[ResultGroup]:
+    """Send and group the results: straight from the channel's own groups where it gives them (SendGrid:
+    one per request), else from its results per message."""
+    grouped = getattr(channel, "send_grouped", None)
+    if grouped is None:
+        return group_results(channel.send(messages))
+    groups: dict[tuple[bool, str | None, str | None, int], list[str]] = {}
+    for outcome in grouped(messages):
+        error = None if outcome.accepted else outcome.error or "refused"
+        key = (outcome.accepted, outcome.provider_id, error, outcome.attempts)
+        groups.setdefault(key, []).extend(outcome.message_ids)
+    return [ResultGroup(*key, ids) for key, ids in groups.items()]
 
 
 def group_results(results: Sequence[SendResult]) -> list[ResultGroup]:
@@ -73,9 +90,9 @@ def group_results(results: Sequence[SendResult]) -> list[ResultGroup]:
 class Sender(Protocol):
     outstanding: int  # jobs handed over whose results were not collected yet
 
-    def submit(self, rows: list[JobRow]) -> None: ...
+    def submit(self, job: Job) -> None: ...
 
-    def collect(self, *, block: bool) -> list[list[ResultGroup]]:
+    def collect(self, *, block: bool) -> list[Answer]:
         """Results of finished jobs (at least one when `block`); raises what a send raised."""
         ...
 
@@ -92,17 +109,17 @@ def sender_for(channel: Channel, build: Builder, in_flight: int) -> Sender:
 
 class ThreadSender:
     def __init__(self, channel: Channel, build: Builder, in_flight: int) -> None:
-        self._send = lambda rows: group_results(channel.send(build(rows)))
+        self._send: Callable[[Job], Answer] = lambda job: (job[0], sent_and_grouped(channel, build(job[1])))
         self._pool = ThreadPoolExecutor(max(1, in_flight), thread_name_prefix="wave")
-        self._pending: deque[Future[list[ResultGroup]]] = deque()
+        self._pending: deque[Future[Answer]] = deque()
         self.outstanding = 0
 
-    def submit(self, rows: list[JobRow]) -> None:
-        self._pending.append(self._pool.submit(self._send, rows))
+    def submit(self, job: Job) -> None:
+        self._pending.append(self._pool.submit(self._send, job))
         self.outstanding += 1
 
-    def collect(self, *, block: bool) -> list[list[ResultGroup]]:
-        done: list[list[ResultGroup]] = []
+    def collect(self, *, block: bool) -> list[Answer]:
+        done: list[Answer] = []
         while self._pending and (block or self._pending[0].done()):
             done.append(self._pending.popleft().result())
             self.outstanding -= 1
@@ -132,15 +149,15 @@ class ProcessSender:
         child_end.close()
         self.outstanding = 0
 
-    def submit(self, rows: list[JobRow]) -> None:
-        self._connection.send(rows)
+    def submit(self, job: Job) -> None:
+        self._connection.send(job)
         self.outstanding += 1
 
-    def collect(self, *, block: bool) -> list[list[ResultGroup]]:
-        done: list[list[ResultGroup]] = []
+    def collect(self, *, block: bool) -> list[Answer]:
+        done: list[Answer] = []
         while self.outstanding and (block or self._connection.poll()):
             try:
-                groups, error = self._connection.recv()
+                answer, error = self._connection.recv()
             except EOFError:
                 raise RuntimeError(
                     f"the wave's sender process stopped unexpectedly (exit code {self._process.exitcode})"
@@ -148,7 +165,7 @@ class ProcessSender:
             self.outstanding -= 1
             if error is not None:
                 raise error
-            done.append(groups)
+            done.append(answer)
             block = False
         return done
 
@@ -168,76 +185,37 @@ def _serve(
 ) -> None:
     """The sender process: send each job it gets, answer with the grouped results, until told to stop."""
     parent_end.close()
-    _die_with_parent(parent)
+    die_with_parent(parent)
     answer_lock = threading.Lock()
 
-    def send(rows: list[JobRow]) -> None:
+    def send(job: Job) -> None:
+        batch_id, rows = job
         try:
-            answer: tuple[Any, BaseException | None] = (group_results(channel.send(build(rows))), None)
+            answer: tuple[Any, BaseException | None] = ((batch_id, sent_and_grouped(channel, build(rows))), None)
         except BaseException as error:  # handed to the wave, which stops
-            answer = (None, _portable(error))
+            answer = (None, portable(error))
         with answer_lock:
             connection.send(answer)
 
     with ThreadPoolExecutor(in_flight, thread_name_prefix="wave-send") as pool:
         while True:
             try:
-                rows = connection.recv()
+                job = connection.recv()
             except EOFError:
                 break
-            if rows is None:
+            if job is None:
                 break
-            pool.submit(send, rows)
+            pool.submit(send, job)
 
 
-def read_ahead(items: Iterator[T], depth: int) -> Generator[T, None, None]:
-    """`items`, produced by a thread up to `depth` ahead: the file is read and planned while the wave waits on
-    the database (both drivers let other threads run while the database works). What the thread raises is
-    raised here, in order."""
-    queue: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def put(entry: tuple[bool, Any]) -> None:
-        while not stop.is_set():
-            try:
-                queue.put(entry, timeout=0.1)
-                return
-            except Full:
-                continue
-
-    def produce() -> None:
-        try:
-            for item in items:
-                put((True, item))
-                if stop.is_set():
-                    return
-            put((False, None))
-        except BaseException as error:
-            put((False, error))
-
-    thread = threading.Thread(target=produce, name="wave-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            more, value = queue.get()
-            if not more:
-                if value is not None:
-                    raise value
-                return
-            yield value
-    finally:
-        stop.set()
-        thread.join()
-
-
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     with contextlib.suppress(OSError, AttributeError):  # not Linux: the pipe's end (EOFError) stops the loop
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the wave died before the signal was armed
         os._exit(1)
 
 
-def _portable(error: BaseException) -> BaseException:
+def portable(error: BaseException) -> BaseException:
     try:
         pickle.loads(pickle.dumps(error))
     except Exception:

@@ -240,7 +240,7 @@ class FakeSendGrid(FakeServer):
         items = payload["personalizations"]
         if not self.keep_content:
             request = RequestContent(x_message_id, request.sender, None, (), None)
-            items = [(tuple(r["email"] for r in item["to"]), item.get("custom_args")) for item in items]
+            items = [(tuple([r["email"] for r in item["to"]]), item.get("custom_args")) for item in items]
         entry = (request, payload.get("custom_args") or _NO_ARGS, items)
         with self._lock:
             self._accepted.append(entry)

@@ -143,3 +143,92 @@ def test_sendgrid_fake_compact_log_still_counts_exactly_once() -> None:
         first, second = fake.snapshot()
         assert (first.to, second.to) == (("a@example.com",), ("b@example.com",))
         assert first.body("text/plain") is None and fake.received_count == 2
+
+
+PERSONALIZATIONS = [
+    {"to": [{"email": "a@example.com"}]},
+    {"to": [{"email": "a@example.com", "name": "A"}], "custom_args": {"k": "v"}, "substitutions": {"-n-": "A"}},
+    {"to": [{"email": "A@example.com"}]},  # the same address again, in other case
+    {"to": [{"email": "b@example.com", "name": 7}]},
+    {"to": [{"email": "not an address"}]},
+    {"to": [{"name": "no address"}]},
+    {"to": [{"email": "c@example.com"}], "cc": [{"email": "c@example.com"}]},
+    {"to": [{"email": "d@example.com"}], "bcc": []},
+    {"to": [{"email": "e@example.com"}, {"email": "f@example.com"}]},
+    {"to": [{"email": "g@example.com"}], "substitutions": {"-n-": 5}, "custom_args": ["x"]},
+    {"to": [{"email": "h@example.com"}], "substitutions": {"-big-": "é" * 5001}},
+    {"to": [{"email": "i@example.com"}], "custom_args": {"k": "v" * 9999}, "subject": ""},
+    {"to": []},
+    ["not", "an", "object"],
+    {"to": ["a@example.com"]},
+]
+
+
+@pytest.mark.parametrize("checked_before", [False, True])
+def test_the_fake_s_quick_check_of_a_personalization_answers_like_the_full_check(checked_before: bool) -> None:
+    from tests.fakes.sendgrid_validation import _validate_personalization_fully, validate_personalization
+
+    quick_seen: set[str] | None = set() if checked_before else None
+    full_seen: set[str] | None = set() if checked_before else None
+    reported = 0
+    for index, item in enumerate(PERSONALIZATIONS):
+        quick: list[dict[str, object]] = []
+        full: list[dict[str, object]] = []
+        counted = validate_personalization(index, item, quick, quick_seen)
+        assert (counted, quick) == (_validate_personalization_fully(index, item, full, full_seen), full), item
+        assert quick_seen == full_seen
+        reported += len(quick)
+    assert reported >= 10 + checked_before  # the errors are there (one more: the repeated address)
+    assert quick_seen is None or "a@example.com" in quick_seen
+
+
+def bulk(count: int, **overrides: object) -> dict[str, object]:
+    items = [
+        {"to": [{"email": f"p{n}@example.com", "name": f"P {n}"}], "custom_args": {"m": f"m{n}"},
+         "substitutions": {"-n-": f"P {n}"}}
+        for n in range(count)
+    ]  # fmt: skip
+    return {"from": {"email": "n@example.org"}, "subject": "s", "content": [{"type": "text/plain", "value": "t"}],
+            "personalizations": items, **overrides}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "valid", "each alone", "repeated address", "address in other case", "bad address", "name not a string",
+        "value not a string", "big substitutions", "subject in one", "to of two", "not an object", "newline",
+    ],
+)  # fmt: skip
+def test_the_fake_s_whole_request_check_answers_like_checking_each_personalization(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tests.fakes.sendgrid_validation as validation
+
+    request = bulk(50)
+    items: list[object] = request["personalizations"]  # type: ignore[assignment]
+    if case == "each alone":
+        request = bulk(1)
+    elif case == "repeated address":
+        items[7] = items[3]
+    elif case == "address in other case":
+        items[9] = {"to": [{"email": "P3@EXAMPLE.COM"}]}
+    elif case == "bad address":
+        items[4] = {"to": [{"email": "p4@"}]}
+    elif case == "name not a string":
+        items[5] = {"to": [{"email": "x@example.com", "name": ["X"]}]}
+    elif case == "value not a string":
+        items[6] = {"to": [{"email": "y@example.com"}], "substitutions": {"-n-": 6}}
+    elif case == "big substitutions":
+        items[8] = {"to": [{"email": "z@example.com"}], "substitutions": {"-n-": "ü" * 5001}}
+    elif case == "subject in one":
+        items[2] = {"to": [{"email": "s@example.com"}], "subject": ""}
+    elif case == "to of two":
+        items[1] = {"to": [{"email": "a@example.com"}, {"email": "a@example.com"}]}
+    elif case == "not an object":
+        items[0] = "p0@example.com"
+    elif case == "newline":
+        items[10] = {"to": [{"email": "q@example.com\n"}]}
+    at_once = validation.validate_mail_send(request)
+    monkeypatch.setattr(validation, "_settled_at_once", lambda personalizations, seen: None)
+    assert at_once == validation.validate_mail_send(request)
+    assert (at_once == []) == (case in ("valid", "each alone"))

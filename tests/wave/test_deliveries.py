@@ -17,14 +17,15 @@ from tests.wave.test_wave import run, sender_for, statuses
 
 def deliveries(incident: int) -> dict[str, tuple[str, str]]:
     """email -> (message id, status)"""
-    from sqlmodel import select
-    from tocsin.models.delivery import Delivery
+    from sqlalchemy import select
 
     from tocsin.db.engine import session_scope
+    from tocsin.delivery_status import DELIVERIES, STATUS, WITH_BATCH, of_incident
 
+    statement = select(DELIVERIES.c.email, DELIVERIES.c.message_id, STATUS).select_from(WITH_BATCH)
     with session_scope() as session:
-        rows = session.exec(select(Delivery).where(Delivery.incident_id == incident)).all()
-        return {r.email: (r.message_id, r.status) for r in rows}
+        rows = session.execute(statement.where(of_incident(incident))).all()
+        return {email: (message_id, status) for email, message_id, status in rows}
 
 
 def event(kind: str, email: str, message_id: str, stamp: int, **extra: object) -> dict[str, object]:
@@ -102,12 +103,13 @@ def test_a_processed_event_settles_a_send_left_in_doubt(wave_db: str, tmp_path: 
 
     from tocsin.db.engine import session_scope
     from tocsin.deliveries import ingest_sendgrid_events
-    from tocsin.wave_store import DELIVERIES
+    from tocsin.delivery_status import BATCHES, DELIVERIES
 
     incident, draft, rows = sent_wave(tmp_path, fake_sendgrid, count=2)
     message_id = rows["person0@example.com"][0]
     with session_scope() as session:  # as if the process died between SendGrid's 202 and the mark
-        session.execute(update(DELIVERIES).where(DELIVERIES.c.message_id == message_id).values(status="queued"))
+        session.execute(update(BATCHES).values(accepted_at=None))
+        session.execute(update(DELIVERIES).where(DELIVERIES.c.message_id != message_id).values(status="accepted"))
     body = json.dumps([event("processed", "person0@example.com", message_id, 2000)]).encode()
     with session_scope() as session:
         assert ingest_sendgrid_events(session, body, {}).settled == 1

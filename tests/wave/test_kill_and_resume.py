@@ -39,10 +39,10 @@ def rows_with_status(status: str) -> int:
     from sqlalchemy import func, select
 
     from tocsin.db.engine import session_scope
-    from tocsin.wave_store import DELIVERIES
+    from tocsin.delivery_status import STATUS, WITH_BATCH
 
     with session_scope() as session:
-        statement = select(func.count()).where(DELIVERIES.c.status == status)
+        statement = select(func.count()).select_from(WITH_BATCH).where(status == STATUS)
         return int(session.execute(statement).scalar_one())
 
 

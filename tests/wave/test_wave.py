@@ -122,6 +122,48 @@ def test_failed_sends_are_retried_by_the_next_run(wave_db: str, tmp_path: Path, 
     assert set(fake_sendgrid.custom_arg_counts(MESSAGE_ID_ARG).values()) == {1}
 
 
+def test_a_batch_is_marked_once_and_messages_answered_otherwise_on_their_own_rows(
+    wave_db: str, tmp_path: Path, fake_sendgrid: FakeSendGrid
+) -> None:
+    from sqlalchemy import select
+    from tocsin.notifications.message import SendResult
+
+    from tocsin.db.engine import session_scope
+    from tocsin.delivery_status import BATCHES, DELIVERIES, STATUS, WITH_BATCH
+
+    class SplitAnswers:
+        """Per request of 10: three refused, two accepted under a second provider id, the rest under one."""
+
+        name = "sendgrid"
+
+        def send(self, messages):  # type: ignore[no-untyped-def]
+            return [
+                SendResult.failed(m.message_id, "bad address") if i < 3
+                else SendResult.ok(m.message_id, "second") if i < 5
+                else SendResult.ok(m.message_id, "main", attempts=2)
+                for i, m in enumerate(messages)
+            ]  # fmt: skip
+
+    incident = declare_incident()
+    draft = draft_for(incident)
+    path = write_csv(tmp_path / "r.csv", people(20))
+    report = run(incident, [draft], path, SplitAnswers(), chunk_size=10)
+    assert (report.sent, report.failed, report.failures["bad address"]) == (14, 6, 6)
+    assert statuses(incident) == {draft: {"accepted": 14, "failed": 6}}
+    with session_scope() as session:
+        batches = session.execute(select(BATCHES.c.provider_id, BATCHES.c.attempts)).all()
+        assert sorted(batches) == [("main", 2), ("main", 2)]  # one mark per batch of 10
+        own = session.execute(select(DELIVERIES.c.status, DELIVERIES.c.provider_id)).all()
+        assert sorted(own, key=str) == sorted(
+            [("failed", None)] * 6 + [("accepted", "second")] * 4 + [("queued", None)] * 10, key=str
+        )  # the batch's majority reads as accepted through its batch; no row of it was written again
+        read = session.execute(select(STATUS).select_from(WITH_BATCH).where(DELIVERIES.c.status == "queued")).all()
+        assert {status for (status,) in read} == {"accepted"}
+    resumed = run(incident, [draft], path, sender_for(fake_sendgrid))
+    assert (resumed.sent, resumed.already_sent) == (6, 14)  # only the refused ones again
+    assert statuses(incident) == {draft: {"accepted": 20}}
+
+
 def test_rows_left_queued_by_a_crash_are_sent_on_resume_and_counted_in_doubt(
     wave_db: str, tmp_path: Path, fake_sendgrid: FakeSendGrid
 ) -> None:

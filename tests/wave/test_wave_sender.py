@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 from tocsin.notifications.message import EmailMessage, SendResult
 
-from tocsin.wave_sender import JobRow, ProcessSender, ResultGroup, ThreadSender, group_results, read_ahead
+from tocsin.wave_sender import JobRow, ProcessSender, ResultGroup, ThreadSender, group_results
 
 
 def rows(start: int, count: int) -> list[JobRow]:
@@ -60,49 +59,52 @@ def test_results_are_grouped_by_outcome_provider_id_and_attempts() -> None:
 def test_every_job_comes_back_grouped_from_the_process_or_the_threads(kind: type) -> None:
     sender = kind(Refusing(), build, 2)
     for start in (0, 20, 40):
-        sender.submit(rows(start, 20))
+        sender.submit((start, rows(start, 20)))
     answers = []
     while sender.outstanding:
         answers += sender.collect(block=True)
     sender.close()
-    accepted = sorted(m for groups in answers for g in groups if g.accepted for m in g.message_ids)
-    failed = sorted(m for groups in answers for g in groups if not g.accepted for m in g.message_ids)
+    assert sorted(batch for batch, _ in answers) == [0, 20, 40]
+    for batch, groups in answers:  # each answer names its own batch
+        assert all(int(m[1:]) // 20 * 20 == batch for g in groups for m in g.message_ids)
+    accepted = sorted(m for _, groups in answers for g in groups if g.accepted for m in g.message_ids)
+    failed = sorted(m for _, groups in answers for g in groups if not g.accepted for m in g.message_ids)
     assert failed == sorted(f"m{n}" for n in [1, *range(10, 20)])  # p1, p10..p19
     assert len(accepted) + len(failed) == 60 and not set(accepted) & set(failed)
-    assert all(g.attempts == 2 and g.error == "bad" for groups in answers for g in groups if not g.accepted)
+    assert all(g.attempts == 2 and g.error == "bad" for _, groups in answers for g in groups if not g.accepted)
 
 
 @pytest.mark.parametrize("kind", [ProcessSender, ThreadSender])
 def test_what_a_send_raises_is_raised_to_the_wave(kind: type) -> None:
     sender = kind(Broken(), build, 1)
-    sender.submit(rows(0, 3))
+    sender.submit((1, rows(0, 3)))
     with pytest.raises(ConnectionResetError, match="hung up"):
         sender.collect(block=True)
     sender.abort()
 
 
-def test_read_ahead_keeps_the_order_and_raises_what_the_reader_raised_after_what_it_read() -> None:
-    def items() -> Iterator[int]:
-        yield from range(5)
-        raise ValueError("line 7: unreadable")
+def test_groups_straight_from_sendgrid_equal_the_grouped_results_per_message(fake_sendgrid) -> None:
+    from tocsin.notifications.email_sendgrid import SendGridSender
+    from tocsin.notifications.sendgrid_batches import SenderIdentity
 
-    seen: list[int] = []
-    with pytest.raises(ValueError, match="line 7"):
-        for item in read_ahead(items(), 2):
-            seen.append(item)
-    assert seen == [0, 1, 2, 3, 4]
+    from tocsin.wave_sender import sent_and_grouped
 
+    def messages() -> list[EmailMessage]:
+        made = [EmailMessage(f"m{n}", f"p{n}@example.com", "s", "t") for n in range(25)]
+        made[3] = EmailMessage("m3", "not an address", "s", "t")  # refused before sending
+        return made
 
-def test_read_ahead_stops_its_reader_when_the_wave_stops_early() -> None:
-    produced: list[int] = []
+    def canonical(groups: list[ResultGroup]) -> list[tuple]:
+        return sorted(
+            (g.accepted, g.provider_id is not None, g.error, g.attempts, sorted(g.message_ids)) for g in groups
+        )
 
-    def items() -> Iterator[int]:
-        for n in range(1000):
-            produced.append(n)
-            yield n
-
-    ahead = read_ahead(items(), 2)
-    assert [next(ahead), next(ahead)] == [0, 1]
-    ahead.close()
-    assert not [t for t in threading.enumerate() if t.name == "wave-reader"]
-    assert len(produced) <= 5  # two handed over, two waiting, one being put
+    sender = SendGridSender("SG.fake-key", SenderIdentity("n@example.org"), host=fake_sendgrid.url,
+                            max_per_request=10, sleep=lambda _: None)  # fmt: skip
+    fake_sendgrid.fail_next(1, 500)  # the first request is retried once
+    direct = sent_and_grouped(sender, messages())
+    fake_sendgrid.fail_next(1, 500)
+    per_message = group_results(sender.send(messages()))
+    assert canonical(direct) == canonical(per_message)
+    assert sorted(g.attempts for g in direct if g.accepted) == [1, 1, 2]  # three requests of up to 10
+    assert [g.message_ids for g in direct if not g.accepted] == [["m3"]]

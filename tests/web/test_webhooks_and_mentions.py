@@ -18,7 +18,7 @@ SURGE_AT = START + timedelta(days=2, hours=14, minutes=3)
 
 
 def queued_delivery(incident: int, email: str, message_id: str) -> None:
-    from tocsin.models import Delivery, NoticeWave
+    from tocsin.models import Delivery, DeliveryBatch, NoticeWave
 
     from tocsin.clocks import utcnow
     from tocsin.db.engine import session_scope
@@ -27,18 +27,22 @@ def queued_delivery(incident: int, email: str, message_id: str) -> None:
         wave = NoticeWave(incident_id=incident, channel="email", started_by="alice", started_at=utcnow())
         session.add(wave)
         session.flush()
-        session.add(Delivery(incident_id=incident, wave_id=wave.id or 0, draft_id=1, email=email,
-                             message_id=message_id, status="accepted", queued_at=utcnow()))  # fmt: skip
+        batch = DeliveryBatch(wave_id=wave.id or 0, accepted_at=utcnow())
+        session.add(batch)
+        session.flush()
+        session.add(Delivery(incident_id=incident, wave_id=wave.id or 0, batch_id=batch.id or 0, draft_id=1,
+                             email=email, message_id=message_id, queued_at=utcnow()))  # fmt: skip
 
 
 def delivery_status(message_id: str) -> str:
-    from sqlmodel import select
-    from tocsin.models import Delivery
+    from sqlalchemy import select
 
     from tocsin.db.engine import session_scope
+    from tocsin.delivery_status import DELIVERIES, STATUS, WITH_BATCH
 
+    statement = select(STATUS).select_from(WITH_BATCH).where(DELIVERIES.c.message_id == message_id)
     with session_scope() as session:
-        return session.exec(select(Delivery).where(Delivery.message_id == message_id)).one().status
+        return str(session.execute(statement).scalar_one())
 
 
 def sendgrid_body(*events: tuple[str, str, str, int]) -> bytes:
