@@ -2,20 +2,21 @@
 
 TRUE / FALSE / UNKNOWN. UNKNOWN (an input that was not given) never excludes a rule
 (facts-vocabulary section 1); only an explicit FALSE does, and it carries the reason.
+The nodes here hold what a condition is and write why it failed or held; their tests are
+compiled by condition_code.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from operator import attrgetter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tocsin.clock.condition_code import FALSE, TRUE, UNKNOWN, Test, compile_check, compile_group
+from tocsin.clock.condition_code import MISSING as _MISSING
 from tocsin.clock.schema import AppliesWhen, GroupSpec, PredicateSpec
 
-FALSE, TRUE, UNKNOWN = 0, 1, 2
-_MISSING = object()
+__all__ = ["FALSE", "TRUE", "UNKNOWN", "Check", "Context", "Group", "RoleCheck", "Scope", "compile_conditions"]
 _OP_TEXT = {"eq": "=", "ne": "!=", "in": "in", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
-Test = Callable[["Context"], int]
 
 
 class Context:
@@ -42,24 +43,6 @@ class Context:
         self.memo: dict[Any, int] = {}  # outcomes of shared scopes, tested once per incident
 
 
-def _compare(op: str, actual: Any, expected: Any) -> bool:
-    if op == "eq":
-        return bool(actual == expected)
-    if op == "ne":
-        return bool(actual != expected)
-    if op == "in":
-        return actual in expected
-    if isinstance(actual, bool) or not isinstance(actual, int):
-        return False
-    if op == "gt":
-        return actual > expected
-    if op == "gte":
-        return actual >= expected
-    if op == "lt":
-        return actual < expected
-    return bool(actual <= expected)
-
-
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -70,6 +53,8 @@ def _show(value: Any) -> str:
 
 class Check:
     """A compiled predicate on one input key."""
+
+    kind = "check"
 
     __slots__ = (
         "absent",
@@ -96,7 +81,7 @@ class Check:
         self.default = defaults.get(self.name, _MISSING) if spec.source == "fact" else _MISSING
         self.absent = UNKNOWN if spec.if_absent == "unknown" else (TRUE if spec.if_absent else FALSE)
         self.key = f"{self.store}.{self.name}" if spec.source != "fact" else self.name
-        self.test: Test = _compile_check(self)
+        self.test: Test = compile_check(self)
 
     def _value(self, ctx: Context) -> Any:
         store = getattr(ctx, self.store)
@@ -150,6 +135,8 @@ class Check:
 class RoleCheck:
     """The entity acts in one of `roles` (or an equivalent capacity)."""
 
+    kind = "role"
+
     __slots__ = ("accepted", "for_processor", "roles")
 
     def __init__(self, roles: Sequence[str], equivalents: Mapping[str, Sequence[str]]) -> None:
@@ -182,13 +169,15 @@ class RoleCheck:
 class Group:
     """all_of / any_of over compiled nodes, with an optional reason for its failure."""
 
+    kind = "group"
+
     __slots__ = ("children", "is_any", "reason", "test")
 
     def __init__(self, children: Sequence[Any], is_any: bool, reason: str | None = None) -> None:
         self.children = tuple(children)
         self.is_any = is_any
         self.reason = reason
-        self.test: Test = _compile_group(tuple(child.test for child in self.children), is_any)
+        self.test: Test = compile_group(self.children, is_any)
 
     def failure(self, ctx: Context) -> str:
         if self.reason:
@@ -215,6 +204,7 @@ class Scope(Group):
     tested once per incident (the outcome is kept in `ctx.memo`). Answers as its one child."""
 
     __slots__ = ()
+    kind = "scope"
 
     def __init__(self, inner: Check | Group) -> None:
         super().__init__([inner], False)
@@ -270,128 +260,3 @@ def compile_conditions(
     if when.any_of:
         parts.append(Group([compile_node(node, defaults) for node in when.any_of], True, when.reason))
     return Group(parts, False)
-
-
-def _comparer(op: str, expected: Any) -> Callable[[Any], bool]:
-    """`_compare` with the operator resolved once, at load."""
-    if op == "eq":
-        return lambda actual: bool(actual == expected)
-    if op == "ne":
-        return lambda actual: bool(actual != expected)
-    if op == "in":
-        return lambda actual: actual in expected
-    return lambda actual: _compare(op, actual, expected)
-
-
-def _compile_check(check: Check) -> Test:
-    """The check's test as one closure: store, operator and map key are decided at load."""
-    store, name, absent = attrgetter(check.store), check.name, check.absent
-    if check.op == "present":
-        return lambda ctx: TRUE if name in store(ctx) else FALSE
-    if check.op == "absent":
-        return lambda ctx: FALSE if name in store(ctx) else TRUE
-    compare, map_key, expected = _comparer(check.op, check.value), check.map_key, check.value
-    fallback, default = check.sum_fallback, check.default
-    if fallback is None and map_key is None and check.op in ("eq", "ne"):  # the common case, inlined
-        if check.op == "eq":
-
-            def test_eq(ctx: Context) -> int:
-                value = store(ctx).get(name, default)
-                if value is _MISSING:
-                    return absent
-                return TRUE if value == expected else FALSE
-
-            return test_eq
-
-        def test_ne(ctx: Context) -> int:
-            value = store(ctx).get(name, default)
-            if value is _MISSING:
-                return absent
-            return TRUE if value != expected else FALSE
-
-        return test_ne
-
-    def test(ctx: Context) -> int:
-        value = store(ctx).get(name, _MISSING)
-        if value is _MISSING:
-            if fallback is not None:  # e.g. total individuals as the sum of a per-state map
-                counts = ctx.facts.get(fallback)
-                value = default if counts is None else sum(counts.values())
-            else:
-                value = default
-            if value is _MISSING:
-                return absent
-        if map_key is None:
-            return TRUE if compare(value) else FALSE
-        if map_key == "*":
-            return TRUE if any(compare(count) for count in value.values()) else FALSE
-        return TRUE if compare(value.get(map_key, 0)) else FALSE
-
-    return test
-
-
-def _compile_group(tests: tuple[Test, ...], is_any: bool) -> Test:
-    """all_of / any_of over the children's compiled tests (three-valued)."""
-    if len(tests) == 1:
-        return tests[0]  # a one-child group answers as its child
-    if len(tests) in (2, 3):
-        return _unrolled(tests, is_any)
-    if is_any:
-
-        def any_of(ctx: Context) -> int:
-            unknown = False
-            for test in tests:
-                outcome = test(ctx)
-                if outcome == TRUE:
-                    return TRUE
-                if outcome == UNKNOWN:
-                    unknown = True
-            return UNKNOWN if unknown else FALSE
-
-        return any_of
-
-    def all_of(ctx: Context) -> int:
-        unknown = False
-        for test in tests:
-            outcome = test(ctx)
-            if outcome == FALSE:
-                return FALSE
-            if outcome == UNKNOWN:
-                unknown = True
-        return UNKNOWN if unknown else TRUE
-
-    return all_of
-
-
-def _unrolled(tests: tuple[Test, ...], is_any: bool) -> Test:
-    """Two or three children without the loop (most groups). With FALSE < TRUE < UNKNOWN, once the
-    decisive outcome is ruled out the answer is the larger of the rest."""
-    decisive = TRUE if is_any else FALSE
-    first, second = tests[0], tests[1]
-    if len(tests) == 2:
-
-        def two(ctx: Context) -> int:
-            a = first(ctx)
-            if a == decisive:
-                return a
-            b = second(ctx)
-            if b == decisive:
-                return b
-            return a if a > b else b
-
-        return two
-    third = tests[2]
-
-    def three(ctx: Context) -> int:
-        a = first(ctx)
-        if a == decisive:
-            return a
-        b = second(ctx)
-        if b == decisive:
-            return b
-        c = third(ctx)
-        if c == decisive:
-            return c
-        return max(a, b, c)
-
-    return three

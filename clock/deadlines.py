@@ -41,6 +41,7 @@ UNDATED: Dates = dated(None)
 _MEMO_LIMIT = 65536  # per-day memos: a few hundred days x a few zones in practice
 _END_OF_DAY: dict[tuple[date, ZoneInfo], datetime] = {}
 _SPANS: dict[int, timedelta] = {}
+_MONTHS: dict[tuple[date, int], date] = {}
 
 
 def end_of_day(day: date, zone: ZoneInfo) -> datetime:
@@ -62,10 +63,17 @@ def days(count: int) -> timedelta:
 
 
 def months_after(local: datetime, months: int) -> date:
-    """`periods.add_months_local(local, months).date()` without rebuilding the datetime."""
-    index = local.month - 1 + months
-    year, month = local.year + index // 12, index % 12 + 1
-    return date(year, month, min(local.day, monthrange(year, month)[1]))
+    """`periods.add_months_local(local, months).date()` without rebuilding the datetime, memoised
+    per (local day, months): a batch's clock starts share days."""
+    key = (local.date(), months)
+    found = _MONTHS.get(key)
+    if found is None:
+        if len(_MONTHS) >= _MEMO_LIMIT:
+            _MONTHS.clear()
+        index = local.month - 1 + months
+        year, month = local.year + index // 12, index % 12 + 1
+        found = _MONTHS[key] = date(year, month, min(local.day, monthrange(year, month)[1]))
+    return found
 
 
 DeadlineFn = Callable[[datetime, Mapping[str, datetime], Context, "RuleBook"], Dates]
@@ -82,9 +90,9 @@ def zone_named(name: str) -> ZoneInfo:
 
 
 def member_state_zone(entity: Mapping[str, Any], book: RuleBook) -> ZoneInfo:
-    state = book.table.member_states.get(entity.get("member_state", ""))
-    if state is not None:
-        return zone_named(state.zone)
+    zone = book.member_state_zones.get(entity.get("member_state", ""))
+    if zone is not None:
+        return zone
     own = entity.get("timezone")
     return zone_named(own) if own else UTC_ZONE
 
@@ -184,7 +192,7 @@ def _earliest_of(spec: DeadlineSpec) -> DeadlineFn:
             if other is not None and other - start > drop_after:  # type: ignore[operator]
                 continue
             found.append(deadline_of(start, ctx.entity, book))
-        return dated(min(found))
+        return (min(found), None, None, None, None, None, False, None)
 
     return earliest
 
@@ -201,12 +209,16 @@ def _calendar_days(
     extension = spec.extension
     check_us_fed = spec.possible_legal_extension
     fixed, varying = _split(amount)
+    span = days(fixed - 1 if day_one else fixed)  # when the amount is fixed
 
     def calendar_days(instant: datetime, anchors: Mapping[str, datetime], ctx: Context, book: RuleBook) -> Dates:
         zone = fixed_zone or zone_of(ctx.entity, book)
-        count = fixed if varying is None else varying(ctx)
         start = instant.astimezone(zone).date()
-        due = start + days(count - 1 if day_one else count)
+        if varying is None:
+            count, due = fixed, start + span
+        else:
+            count = varying(ctx)
+            due = start + days(count - 1 if day_one else count)
         alt = None
         if roll is not None:
             alt = end_of_day(book.calendars.roll_forward(roll, start + days(count)), zone)
@@ -214,7 +226,8 @@ def _calendar_days(
         extra = None
         if extension is not None:
             extra = {extension.key: end_of_day(due + days(extension.days), zone)}
-        return (end_of_day(due, zone), zone.key, due, alt, None, None, possible, extra)
+        deadline = _END_OF_DAY.get((due, zone)) or end_of_day(due, zone)  # end_of_day's memo, read without a call
+        return (deadline, zone.key, due, alt, None, None, possible, extra)
 
     return calendar_days
 
@@ -245,7 +258,7 @@ def _local(
             local = instant.astimezone(zone)
             day = months_after(local, count)
             deadline = periods.local_to_utc(day, local.time(), zone)  # same wall time (and fold)
-            end = end_of_day(day, zone) if alt_end_of_day else None
+            end = (_END_OF_DAY.get((day, zone)) or end_of_day(day, zone)) if alt_end_of_day else None
             return (deadline, zone.key, day, end if end != deadline else None, None, None, False, None)
 
         return months
@@ -292,7 +305,7 @@ def _by_kind(spec: DeadlineSpec, cutoff: time | None) -> DeadlineFn:
 def _with_relief(inner: DeadlineFn, relief_name: str, rule_id: str) -> DeadlineFn:
     """`timing.apply_relief` on the inner deadline (DORA RTS Art. 5(4)); the calendar answer is
     memoised per (zone, calendar, local day): many deadlines of a batch end on the same days."""
-    moves: dict[tuple[ZoneInfo, str | None, date], tuple[date, datetime] | None] = {}
+    moves: dict[tuple[ZoneInfo, str | None, date], tuple[date, datetime] | None] = {}  # bounded as _END_OF_DAY
 
     def relieved(instant: datetime, anchors: Mapping[str, datetime], ctx: Context, book: RuleBook) -> Dates:
         dates = inner(instant, anchors, ctx, book)
@@ -304,16 +317,19 @@ def _with_relief(inner: DeadlineFn, relief_name: str, rule_id: str) -> DeadlineF
             setting = ctx.memo[relief_name] = _relief_setting(book, relief_name, ctx)  # type: ignore[assignment]
         if setting is False:
             return dates
-        relief = book.reliefs[relief_name]
         zone, calendar_name = setting  # type: ignore[misc]
         local_day = strict.astimezone(zone).date()
         key = (zone, calendar_name, local_day)
         if key in moves:
             move = moves[key]
         else:
-            move = moves[key] = _relief_move(book, relief.relief_time, zone, calendar_name, local_day)
+            if len(moves) >= _MEMO_LIMIT:
+                moves.clear()
+            at = book.reliefs[relief_name].relief_time
+            move = moves[key] = _relief_move(book, at, zone, calendar_name, local_day)
         if move is None:
             return dates
+        relief = book.reliefs[relief_name]
         if rule_id in relief.no_relief_for:
             for check in relief.no_relief_when:
                 if check.test(ctx) == TRUE:
@@ -331,7 +347,7 @@ def _relief_setting(book: RuleBook, relief_name: str, ctx: Context) -> tuple[Zon
             return False
     entity = ctx.entity
     code = entity.get("member_state")
-    state = book.table.member_states.get(code or "")
+    state = book.member_states.get(code or "")
     return member_state_zone(entity, book), (state.calendar or code) if state else None
 
 

@@ -248,6 +248,16 @@ class Obligation:
         return data
 
 
+def display_order(item: Obligation) -> tuple[bool, datetime, int]:
+    """Sort key of the output: dated obligations soonest first, then undated; ties in rules.yaml order.
+    Deadlines compare by their wall-clock fields (as naive datetimes would): a UTC deadline as it is,
+    any other moved into UTC with its fields unchanged, so that every key compares field by field."""
+    deadline = item.deadline_utc
+    if deadline is None:
+        return item._rule.undated_order  # type: ignore[no-any-return]
+    return False, deadline if deadline.tzinfo is UTC else deadline.replace(tzinfo=UTC), item._rule.position
+
+
 _new = object.__new__
 
 
@@ -269,7 +279,7 @@ def new_obligation(
     item._timing = timing
     item._dates = dates
     item._explanation = explanation
-    item.recipient = rule.spec.recipient
+    item.recipient = rule.recipient
     item.deadline_kind = kind  # type: ignore[assignment]
     item.deadline_utc = dates[0]
     item.trigger_event = trigger_event

@@ -19,7 +19,16 @@ from tocsin.clock.conditions import Check, Group, Scope, compile_conditions
 from tocsin.clock.deadlines import DeadlineFn, compile_deadline
 from tocsin.clock.references import check_references
 from tocsin.clock.results import NotTriggered
-from tocsin.clock.schema import AppliesWhen, Backstop, ClockStart, DeadlineSpec, ReliefSpec, RuleSpec, RuleTable
+from tocsin.clock.schema import (
+    AppliesWhen,
+    Backstop,
+    ClockStart,
+    DeadlineSpec,
+    MemberState,
+    ReliefSpec,
+    RuleSpec,
+    RuleTable,
+)
 from tocsin.clock.yaml_lines import line_of, load_yaml
 
 from tocsin.errors import InvalidInput
@@ -28,6 +37,8 @@ DEFAULT_RULES_PATH = Path(__file__).with_name("rules.yaml")
 
 
 _OUTPUT_KIND = {"no_fixed_deadline": "no_fixed_deadline", "on_request": "on_request", "retention": "retention"}
+_UNDATED_KIND = {"on_request": "on_request", "retention": "retention"}
+_FAR = datetime.max.replace(tzinfo=UTC)  # undated obligations sort after every deadline
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +57,10 @@ class Timing:
     backstops: tuple[Backstop, ...] = ()  # deadline.backstop
     combine: str = "first"  # clock.combine
     needs_anchors: bool = False  # the deadline reads every anchor (earliest_of), not only the trigger
+    events: tuple[str, ...] = ()  # clock.events
+    when_missing: str = "not_triggered"  # clock.when_missing
+    waiting_kind: str = "no_fixed_deadline"  # deadline_kind while no clock-start event is given
+    missing_reason: str = ""  # why the rule is not triggered when no clock-start event is given
 
 
 def make_timing(label: str | None, clock: ClockStart, deadline: DeadlineSpec, rule_id: str) -> Timing:
@@ -64,6 +79,12 @@ def make_timing(label: str | None, clock: ClockStart, deadline: DeadlineSpec, ru
         backstops=tuple(deadline.backstop),
         combine=clock.combine,
         needs_anchors=deadline.kind == "earliest_of",
+        events=tuple(clock.events),
+        when_missing=clock.when_missing,
+        waiting_kind="pending_chained"
+        if clock.when_missing == "pending"
+        else _UNDATED_KIND.get(deadline.kind, "no_fixed_deadline"),
+        missing_reason=f"clock-start event {' / '.join(clock.events)} not given",
     )
 
 
@@ -94,7 +115,9 @@ class CompiledRule:
     # A clock start at or after this instant is on or after `effective_from` in any zone (UTC offsets
     # stay within +-26 h), so only earlier ones need the local date; None when no effective date.
     surely_effective_from: datetime | None = None
-    own_recipient: bool = False  # spec.recipient as it is: no recipient_by, no recipient_additions
+    recipient: str = ""  # spec.recipient
+    position: int = 0  # in rules.yaml: the output's order
+    undated_order: tuple[bool, datetime, int] = (True, _FAR, 0)  # sort key of its undated obligations
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, hash=False)  # answers kept per input value
 
 
@@ -119,6 +142,8 @@ class RuleBook:
     position: dict[str, int]  # order of rules.yaml, for output
     calendars: CalendarBook
     reliefs: dict[str, CompiledRelief]
+    member_states: dict[str, MemberState]  # table.member_states, read per obligation (no pydantic lookup)
+    member_state_zones: dict[str, ZoneInfo]  # each Member State's zone
 
     @property
     def rule_ids(self) -> list[str]:
@@ -253,7 +278,9 @@ def _topological(specs: list[RuleSpec]) -> list[RuleSpec]:
     return ordered
 
 
-def _compile_rule(spec: RuleSpec, table: RuleTable, when: AppliesWhen, scopes: dict[str, Scope]) -> CompiledRule:
+def _compile_rule(
+    spec: RuleSpec, table: RuleTable, when: AppliesWhen, scopes: dict[str, Scope], position: int
+) -> CompiledRule:
     conditions = compile_conditions(when, table.scopes, table.fact_defaults, table.role_equivalents, scopes)
     if spec.phases:
         timings = tuple(make_timing(p.label, p.clock_start, p.deadline, spec.id) for p in spec.phases)
@@ -295,7 +322,9 @@ def _compile_rule(spec: RuleSpec, table: RuleTable, when: AppliesWhen, scopes: d
         ),
         additions=tuple((Check(item.when, {}), item.add) for item in spec.recipient_additions),
         surely_effective_from=_surely_effective_from(spec.effective.from_),
-        own_recipient=spec.recipient_by is None and not spec.recipient_additions,
+        recipient=spec.recipient,
+        position=position,
+        undated_order=(True, _FAR, position),
     )
 
 
@@ -305,9 +334,11 @@ def _surely_effective_from(day: date | None) -> datetime | None:
 
 def compile_table(table: RuleTable, source: str) -> RuleBook:
     specs = {rule.id: rule for rule in table.rules}
+    position = {rule.id: index for index, rule in enumerate(table.rules)}
     scopes: dict[str, Scope] = {}  # compiled once, shared by the rules of the scope
     compiled = {
-        rule.id: _compile_rule(rule, table, _resolve_same_as(rule, specs), scopes) for rule in _topological(table.rules)
+        rule.id: _compile_rule(rule, table, _resolve_same_as(rule, specs), scopes, position[rule.id])
+        for rule in _topological(table.rules)
     }
     reliefs = {
         name: CompiledRelief(
@@ -325,9 +356,11 @@ def compile_table(table: RuleTable, source: str) -> RuleBook:
         table=table,
         rules=tuple(compiled.values()),
         by_id=compiled,
-        position={rule.id: index for index, rule in enumerate(table.rules)},
+        position=position,
         calendars=CalendarBook(table.calendars),
         reliefs=reliefs,
+        member_states=table.member_states,
+        member_state_zones={code: ZoneInfo(state.zone) for code, state in table.member_states.items()},
     )
 
 

@@ -1,17 +1,21 @@
-"""The speed-ups keep the answers: compiled condition closures agree with the predicate
-semantics, memoised business-day counting agrees with a fresh count, and reasons built on
-first read say the same as if built at once."""
+"""The speed-ups keep the answers: compiled conditions (check closures, generated group
+functions) agree with the predicate semantics, memoised business-day counting and month
+arithmetic agree with a fresh count, and reasons built on first read say the same as if built
+at once."""
 
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from tocsin.clock import compute_obligations, load_rules
+from tocsin.clock import compute_obligations, load_rules, periods
 from tocsin.clock.calendars import CalendarBook
-from tocsin.clock.conditions import _MISSING, FALSE, TRUE, UNKNOWN, Check, Context, Group, RoleCheck
+from tocsin.clock.conditions import _MISSING, FALSE, TRUE, UNKNOWN, Check, Context, Group, RoleCheck, Scope
+from tocsin.clock.deadlines import months_after
 from tocsin.clock.results import NotTriggered
+from tocsin.clock.schema import PredicateSpec
 
 
 def _reference(check: Check, ctx: Context) -> int:
@@ -97,6 +101,76 @@ def test_compiled_conditions_agree_with_the_predicate_semantics() -> None:
         ctx = _random_context(rng, book)
         for rule in book.rules:
             assert rule.conditions.test(ctx) == _reference_node(rule.conditions, ctx), rule.id
+
+
+def _nodes(node: Any) -> list[Any]:
+    """`node` and every node below it."""
+    return [node, *(below for child in getattr(node, "children", ()) for below in _nodes(child))]
+
+
+def test_every_compiled_node_agrees_with_the_predicate_semantics() -> None:
+    """Node by node: each group function (scopes, nested groups), each check, relief and addition checks."""
+    book = load_rules()
+    nodes = [node for rule in book.rules for node in _nodes(rule.conditions)]
+    nodes += [check for rule in book.rules for check, _ in rule.additions]
+    for relief in book.reliefs.values():
+        nodes += [*relief.no_relief_when, *relief.disapplied_when]
+    rng = random.Random(4)
+    for _ in range(300):
+        ctx = _random_context(rng, book)
+        for node in nodes:
+            assert node.test(ctx) == _reference_node(node, ctx)
+
+
+def _synthetic_groups() -> list[Group]:
+    """Groups mixing every leaf form the group functions write inline or call (defaults, absent answers,
+    map keys, any key, sum fallback, present/absent, roles with a processor, scopes, nested groups)."""
+    defaults = {"personal_data_breach": True}
+    specs = [
+        PredicateSpec(fact="personal_data_breach", op="eq", value=True),
+        PredicateSpec(fact="significant_incident", op="ne", value=False, if_absent=False),
+        PredicateSpec(fact="significant_incident", op="eq", value=True, if_absent=True),
+        PredicateSpec(fact="total_individuals", op="gte", value=500),
+        PredicateSpec(fact="total_individuals", op="lt", value=500, sum_fallback="residents_affected"),
+        PredicateSpec(fact="residents_affected", key="TX", op="gt", value=0),
+        PredicateSpec(fact="residents_affected", key="*", op="gte", value=250, if_absent=False),
+        PredicateSpec(entity="member_state", op="in", value=["FR", "DE"]),
+        PredicateSpec(entity="nis2_class", op="present"),
+        PredicateSpec(entity="dora_entity_type", op="absent"),
+    ]
+    leaves: list[Any] = [Check(spec, defaults) for spec in specs]
+    leaves.append(RoleCheck(["controller"], {}))
+    leaves.append(RoleCheck(["processor"], {}))
+    leaves.append(Scope(Group(leaves[1:4], True)))
+    leaves.append(Group(leaves[5:8], False))
+    rng = random.Random(6)
+    groups = [Group([], False), Group([], True)]
+    for _ in range(60):
+        groups.append(Group(rng.sample(leaves, rng.randint(1, 6)), rng.random() < 0.5))
+    return groups
+
+
+def test_group_functions_agree_with_the_predicate_semantics_on_every_leaf_form() -> None:
+    book = load_rules()
+    groups = _synthetic_groups()
+    rng = random.Random(8)
+    for _ in range(400):
+        base = _random_context(rng, book)
+        processor = {"roles": ["processor"]} if rng.random() < 0.3 else None
+        ctx = Context(base.entity, base.facts, base.events, base.options, processor)
+        for group in groups:
+            assert group.test(ctx) == _reference_node(group, ctx), group.test.source  # type: ignore[attr-defined]
+
+
+def test_memoised_month_arithmetic_matches_the_full_computation() -> None:
+    zone = ZoneInfo("Europe/Paris")
+    start = datetime(2027, 1, 29, 22, 30, tzinfo=UTC)
+    for offset in range(0, 800, 7):
+        local = (start + timedelta(days=offset, hours=offset % 5)).astimezone(zone)
+        for months in (1, 3, 12, 18):
+            expected = periods.add_months_local(local.replace(tzinfo=None), months).date()
+            assert months_after(local, months) == expected  # computed, then kept
+            assert months_after(local, months) == expected  # the kept answer
 
 
 def test_memoised_business_days_match_a_fresh_count() -> None:
