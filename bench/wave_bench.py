@@ -11,10 +11,10 @@ For each database it prints the median over `--runs` of:
           SendGrid batches and JSON-encode every request body (the client-side limit);
 and wave/raw as a speed ratio (raw time / wave time; goal: >= 0.5), and whether the wave met the 60 s
 goal. Beside each wall-clock median it prints the CPU seconds spent by the wave (this process, all its
-threads, and the sender process it forks), by the fake, and on PostgreSQL by the server processes that
-served the wave, and the load average: other processes share the cores, and the fake and PostgreSQL compete
-with the wave for them. Each run starts on an empty database (fresh SQLite file / fresh Postgres schema)
-and checks the fake received every recipient exactly once.
+threads, and the reader and sender processes it forks), by the fake, and on PostgreSQL by the server
+processes that served the wave, and the load average: other processes share the cores, and the fake and
+PostgreSQL compete with the wave for them. Each run starts on an empty database (fresh SQLite file / fresh
+Postgres schema) and checks the fake received every recipient exactly once.
 """
 
 from __future__ import annotations
@@ -111,8 +111,8 @@ def drop_schema(url: str) -> None:
 
 
 def time_wave(csv_path: Path, port: int, in_flight: int, chunk: int) -> tuple[float, float, float, dict[str, int]]:
-    """(wall seconds, CPU seconds of this process and its sender process, CPU seconds of the PostgreSQL
-    server processes serving the wave (0 on SQLite), the report's counts)."""
+    """(wall seconds, CPU seconds of this process and the reader and sender processes it forks, CPU seconds
+    of the PostgreSQL server processes serving the wave (0 on SQLite), the report's counts)."""
     from tocsin.models import IncidentKind, Severity
     from tocsin.notifications.email_sendgrid import SendGridSender
     from tocsin.notifications.sendgrid_batches import SenderIdentity
@@ -169,8 +169,8 @@ def _server_cpu() -> dict[int, float]:
 
 
 def _cpu_with_children() -> float:
-    """CPU seconds of this process and of its children that have ended (the wave's sender process, joined
-    when the wave ends; not the fake, which runs until the bench ends)."""
+    """CPU seconds of this process and of its children that have ended (the wave's reader and sender
+    processes, joined when the wave ends; not the fake, which runs until the bench ends)."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return time.process_time() + children.ru_utime + children.ru_stime
 
