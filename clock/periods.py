@@ -41,11 +41,6 @@ def utc_text(instant: datetime) -> str:
     return instant.astimezone(UTC).isoformat()[:19] + "Z"
 
 
-def local_text(instant: datetime, zone: ZoneInfo) -> str:
-    local = instant.astimezone(zone)
-    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
-
-
 @lru_cache(maxsize=65536)
 def local_to_utc(day: date, wall: time, zone: ZoneInfo) -> datetime:
     """A local wall time as a UTC instant; in a DST gap or overlap the earlier instant (safe side).

@@ -31,7 +31,7 @@ from multiprocessing.connection import Connection
 from typing import Any, NamedTuple, Protocol
 
 from tocsin.notifications.base import Channel
-from tocsin.notifications.message import EmailMessage, SendResult
+from tocsin.notifications.message import EmailMessage, SendOutcome, SendResult
 
 # (draft id, message id, address, name, substitutions): one message, as the wave hands it over
 JobRow = tuple[int, str, str, str | None, dict[str, str]]
@@ -54,37 +54,26 @@ Answer = tuple[int, list[ResultGroup]]  # (delivery batch id, what the provider 
 
 
 def sent_and_grouped(channel: Channel, messages: list[EmailMessage]) -> list[ResultGroup]:
-    """Send and group the results: straight from the channel's own groups where it gives them (SendGrid:
+    """Send and group what the provider said: from the channel's own outcomes where it gives them (SendGrid:
     one per request), else from its results per message."""
     grouped = getattr(channel, "send_grouped", None)
     if grouped is None:
         return group_results(channel.send(messages))
+    return group_outcomes(grouped(messages))
+
+
+def group_results(results: Sequence[SendResult]) -> list[ResultGroup]:
+    return group_outcomes([SendOutcome.of(result) for result in results])
+
+
+def group_outcomes(outcomes: Sequence[SendOutcome]) -> list[ResultGroup]:
+    """One group per (accepted, provider id, reason, attempts), in order of first appearance."""
     groups: dict[tuple[bool, str | None, str | None, int], list[str]] = {}
-    for outcome in grouped(messages):
+    for outcome in outcomes:
         error = None if outcome.accepted else outcome.error or "refused"
         key = (outcome.accepted, outcome.provider_id, error, outcome.attempts)
         groups.setdefault(key, []).extend(outcome.message_ids)
     return [ResultGroup(*key, ids) for key, ids in groups.items()]
-
-
-def group_results(results: Sequence[SendResult]) -> list[ResultGroup]:
-    groups: dict[tuple[bool, str | None, str | None, int], list[str]] = {}
-    for result in results:
-        key = (
-            result.accepted,
-            result.provider_id,
-            None if result.accepted else result.error or "refused",
-            result.attempts,
-        )
-        found = groups.get(key)
-        if found is None:
-            groups[key] = [result.message_id]
-        else:
-            found.append(result.message_id)
-    return [
-        ResultGroup(accepted, provider, error, attempts, ids)
-        for (accepted, provider, error, attempts), ids in groups.items()
-    ]
 
 
 class Sender(Protocol):

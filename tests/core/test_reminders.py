@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 from tocsin.models import AuditEvent, Obligation, OutboundMessage, ReminderSent
 
-from tests.helpers import ok, start_scheduler, wait_for
+from tests.helpers import ok, send_email_through, start_scheduler, wait_for
 from tocsin.clocks import FixedClock, iso_utc, use_clock
 from tocsin.db.engine import session_scope
 from tocsin.reminders import desired_jobs, fire_reminder
@@ -200,11 +200,7 @@ def test_reminders_by_email_go_through_sendgrid_when_configured(tocsin_db: str, 
     _incident, obligation_id = _declare_gdpr(tmp_path, aware)
     ok("people", "add", "bob", "--email", "bob@shop.example")
     with FakeSendGrid() as fake:
-        monkeypatch.setenv("TOCSIN_SENDGRID_API_KEY", "SG.fake-key")
-        monkeypatch.setenv("TOCSIN_SENDGRID_HOST", fake.url)
-        from tocsin.config import get_settings
-
-        get_settings.cache_clear()
+        send_email_through(fake.url, monkeypatch)
         assert fire_reminder(obligation_id, 1440, iso_utc(aware + timedelta(hours=72)) or "") is True
         received = [address for email in fake.snapshot() for address in email.to]
     assert received == ["bob@shop.example"]  # alice has no address: her reminder is a chat message

@@ -15,7 +15,7 @@ from tocsin.models.enums import Role
 from tocsin.notifications.slack import SlackChannel
 
 from tests.fakes import FakeSendGrid, FakeSlack
-from tests.helpers import ok
+from tests.helpers import ok, send_email_through
 from tocsin.clocks import FixedClock, use_clock
 from tocsin.config import get_settings
 from tocsin.db.engine import session_scope
@@ -281,9 +281,7 @@ def queue_email(incident: int, to: str, message_id: str) -> None:
 def test_sendgrid_is_never_handed_the_placeholder_filing_address(
     incident: int, fake_sendgrid: FakeSendGrid, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TOCSIN_SENDGRID_API_KEY", "SG.fake-key")
-    monkeypatch.setenv("TOCSIN_SENDGRID_HOST", fake_sendgrid.url)
-    get_settings.cache_clear()
+    send_email_through(fake_sendgrid.url, monkeypatch)
     queue_email(incident, "filing@regulator.invalid", "send-regulator")
     queue_email(incident, "breach@dpa.example", "send-dpa")
     assert deliver() == 1

@@ -12,6 +12,7 @@ from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 from tocsin.playbooks.schema import SendStep
 
 from tests.fakes import FakeSendGrid
+from tests.helpers import send_email_through
 from tocsin.clocks import FixedClock, use_clock
 from tocsin.config import get_settings
 from tocsin.db.engine import session_scope
@@ -79,9 +80,7 @@ def run_send(run_id: int) -> tuple[str, Outcome]:
 def test_with_sendgrid_the_step_waits_for_a_filing_address(
     run_id: int, fake_sendgrid: FakeSendGrid, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("TOCSIN_SENDGRID_API_KEY", "SG.fake-key")
-    monkeypatch.setenv("TOCSIN_SENDGRID_HOST", fake_sendgrid.url)
-    get_settings.cache_clear()
+    send_email_through(fake_sendgrid.url, monkeypatch)
     destination, outcome = run_send(run_id)
     assert destination == "filing@regulator.invalid"
     assert outcome.status == "waiting"
