@@ -1,13 +1,14 @@
 """The notice wave: one approved message to every recipient of a file, exactly once per draft.
 
 Flow, per chunk of rows (streamed; memory stays flat for a million recipients):
-1. a child process (or a thread) reads and plans the file a few chunks ahead (`wave_reader`);
+1. the wave's worker (`wave_worker`: a child process for the SendGrid client, else a thread) reads and plans
+   the file a few chunks ahead;
 2. invalid rows are reported with their line numbers; suppressed addresses are counted and skipped;
    rows already accepted by an earlier run are skipped; a second row for the same (draft, address) is
    reported as a duplicate;
 3. the chunk's delivery rows are written `queued` and committed BEFORE the chunk goes to the provider;
-4. the chunk is handed to the sender (`wave_sender`: a process of its own for the SendGrid client, which
-   builds, encodes and posts the requests on the other core; a few chunks in flight), and as soon as the
+4. the chunk is released to the worker, saying which of its rows go out, under which message id and in
+   which batch; the worker builds, encodes and posts them (a few chunks in flight), and as soon as the
    provider answers, the chunk's batch is marked `accepted` (with provider id and attempts), and any
    message answered otherwise is marked on its own row (`failed`, or accepted under another provider id):
    on PostgreSQL by a thread on its own connection, on SQLite (one writer) in the next commit.
@@ -48,8 +49,7 @@ from tocsin.wave_plan import (
     plan_chunk,
     wave_draft,
 )
-from tocsin.wave_reader import planned_ahead
-from tocsin.wave_sender import Answer, Job, JobRow, Sender, sender_for
+from tocsin.wave_sender import Answer, JobRow
 from tocsin.wave_store import (
     BackgroundMarks,
     incident_wave_lock,
@@ -59,6 +59,7 @@ from tocsin.wave_store import (
     new_batch,
     requeue,
 )
+from tocsin.wave_worker import Selection, Worker, start_worker
 
 CHUNK_SIZE = 1000  # one SendGrid request (1,000 personalizations)
 IN_FLIGHT = 2
@@ -132,9 +133,9 @@ class _WaveRun:
         self._unsaved = False  # results recorded since the last commit
         self.marks: BackgroundMarks | None = None
 
-    def prepare(self, chunk: ChunkPlan) -> Job | None:
+    def prepare(self, chunk: ChunkPlan) -> tuple[int, Selection] | None:
         """Classify a planned chunk against the database and write its delivery rows, in a batch of their own
-        (not committed here); returns the batch and the messages to send, or None if there are none."""
+        (not committed here); returns the batch and which rows to send, or None if there are none."""
         report = self.report
         report.rows += chunk.rows
         for line, reason in chunk.invalid:
@@ -142,25 +143,28 @@ class _WaveRun:
         planned = chunk.planned
         if not planned:
             return None
-        emails = sorted({email for _, email in planned})
+        emails = sorted({plan[2] for plan in planned})
         suppressed, existing = known_addresses(self.session, self.drafts, emails)
         incident_id, wave_id = self.wave.incident_id, self.wave_id
+        if not suppressed and not existing:  # a first wave's chunk: every row is new and goes out as planned
+            batch_id = new_batch(self.session, wave_id)
+            insert_queued(self.session, incident_id, wave_id, batch_id, [plan[1:] for plan in planned], utcnow())
+            return batch_id, None
         new_rows: list[tuple[object, ...]] = []
         reused_rows: list[dict[str, object]] = []
-        jobs: list[JobRow] = []
-        for key, plan in planned.items():
-            if suppressed and plan.email in suppressed:
+        selection: list[tuple[int, str]] = []
+        for index, plan in enumerate(planned):
+            line, draft_id, email, name, jurisdiction, substitutions, message = plan
+            if email in suppressed:
                 report.suppressed += 1
                 continue
-            found = existing.get(key) if existing else None
+            found = existing.get((draft_id, email))
             if found is None:
-                new_rows.append(
-                    (plan.draft_id, plan.email, plan.name, plan.jurisdiction, plan.substitutions, plan.message_id)
-                )
-                jobs.append((plan.draft_id, plan.message_id, plan.email, plan.name, plan.substitutions))
+                new_rows.append(plan[1:])
+                selection.append((index, message))
                 continue
             if found.wave_id == wave_id:
-                self._invalid(plan.line, "duplicate of an earlier row (same address and draft)")
+                self._invalid(line, "duplicate of an earlier row (same address and draft)")
                 continue
             if found.status in SENT_STATUSES:
                 report.already_sent += 1
@@ -168,21 +172,21 @@ class _WaveRun:
             report.resent_in_doubt += found.status == "queued"
             reused_rows.append(
                 {
-                    "key_email": plan.email,
-                    "key_draft": plan.draft_id,
+                    "key_email": email,
+                    "key_draft": draft_id,
                     "wave": wave_id,
-                    "new_name": plan.name,
-                    "new_jurisdiction": plan.jurisdiction,
-                    "new_substitutions": plan.substitutions,
+                    "new_name": name,
+                    "new_jurisdiction": jurisdiction,
+                    "new_substitutions": substitutions,
                 }
             )
-            jobs.append((plan.draft_id, found.message_id, plan.email, plan.name, plan.substitutions))
-        if not jobs:
+            selection.append((index, found.message_id))
+        if not selection:
             return None
         batch_id = new_batch(self.session, wave_id)
         insert_queued(self.session, incident_id, wave_id, batch_id, new_rows, utcnow())
         requeue(self.session, [{**row, "batch": batch_id} for row in reused_rows])
-        return batch_id, jobs
+        return batch_id, selection
 
     def build(self, rows: Sequence[JobRow]) -> list[EmailMessage]:
         """The emails of a job (run by the sender: in its process or thread)."""
@@ -219,64 +223,65 @@ class _WaveRun:
             mark_results(self.session.connection(), answer, now)
         self._unsaved = True
 
-    def send_all(self, chunks: Iterator[ChunkPlan], in_flight: int, progress: Progress | None) -> None:
-        """Per chunk: write its rows `queued` and commit (with the results recorded meanwhile), then hand it to
-        the sender; while the sender is busy, up to COMMIT_CHUNKS chunks share one commit. At most `in_flight`
-        sends run and a few more jobs wait ready, so the sender never idles while this process reads and
-        writes the next chunks."""
-        sender = sender_for(self.channel, self.build, in_flight)  # forks first: no other thread to copy
+    def send_all(self, worker: Worker, in_flight: int, progress: Progress | None) -> None:
+        """Per chunk: write its rows `queued` and commit (with the results recorded meanwhile), then release it
+        to the worker; while the worker is sending, up to COMMIT_CHUNKS chunks share one commit. At most
+        `in_flight` sends run and a few more chunks wait released, so the worker never idles while this
+        process writes the next chunks."""
         ahead = max(1, in_flight) + COMMIT_CHUNKS
-        written: list[Job] = []  # jobs whose rows are written, not committed yet
+        written: list[tuple[ChunkPlan, int, Selection]] = []  # chunks whose rows are written, not committed yet
+        bind = self.session.get_bind()
+        if bind.dialect.name == "postgresql":
+            self.marks = BackgroundMarks(bind)  # type: ignore[arg-type]
         try:
-            bind = self.session.get_bind()
-            if bind.dialect.name == "postgresql":
-                self.marks = BackgroundMarks(bind)  # type: ignore[arg-type]
-            for chunk in chunks:
+            for chunk in worker:
                 if not self.session.in_transaction():
                     _sqlite_commit_without_fsync(self.session)
                 job = self.prepare(chunk)
-                if job is not None:
-                    written.append(job)
-                if len(written) < COMMIT_CHUNKS and sender.outstanding and written:
-                    continue  # the sender has work: one commit for several chunks
-                self.record(sender.collect(block=False))
+                if job is None:
+                    worker.release(chunk, None)  # nothing of it goes out
+                else:
+                    written.append((chunk, *job))
+                if len(written) < COMMIT_CHUNKS and worker.outstanding and written:
+                    continue  # the worker is sending: one commit for several chunks
+                self.record(worker.collect(block=False))
                 self.session.commit()  # queued rows are durable before their request leaves
                 self._unsaved = False
-                for job in written:
-                    sender.submit(job)
+                for released in written:
+                    worker.release(*released)
                 written.clear()
-                while sender.outstanding > ahead:
-                    self._wait(sender)
+                while worker.outstanding > ahead:
+                    self._wait(worker)
                 if progress is not None:
                     progress(self.report)
             if written:
                 self.session.commit()
                 self._unsaved = False
-                for job in written:
-                    sender.submit(job)
-            while sender.outstanding:
-                self._wait(sender)
+                for released in written:
+                    worker.release(*released)
+            while worker.outstanding:
+                self._wait(worker)
                 if progress is not None:
                     progress(self.report)
             if self._unsaved:
                 self.session.commit()
             if self.marks is not None:
                 self.marks.close()
-            sender.close()
+            worker.close()
         except BaseException:
-            sender.abort()
+            worker.abort()
             if self.marks is not None:
                 with contextlib.suppress(BaseException):
                     self.marks.close()  # what was recorded is marked before the wave stops
             raise
 
-    def _wait(self, sender: Sender) -> None:
+    def _wait(self, worker: Worker) -> None:
         """Block until a send finishes and record it; what was recorded before is committed first, so that a
         wave waiting on the provider never holds accepted rows unmarked."""
         if self._unsaved:
             self.session.commit()
             self._unsaved = False
-        self.record(sender.collect(block=True))
+        self.record(worker.collect(block=True))
 
 
 def run_wave(
@@ -327,16 +332,19 @@ def run_wave(
         )
         session.commit()
         run = _WaveRun(session, wave, drafts, chooser, channel)
-        planned = (plan_chunk(chunk, chooser, run.wave_id) for chunk in chunked(_prepend(first, rows), chunk_size))
-        chunks = planned_ahead(planned, READ_AHEAD)
+        planned = (
+            plan_chunk(chunk, chooser, run.wave_id, seq)
+            for seq, chunk in enumerate(chunked(_prepend(first, rows), chunk_size))
+        )
+        # forked before the wave starts a thread of its own (the marks on PostgreSQL)
+        worker = start_worker(planned, channel, run.build, in_flight, READ_AHEAD)
         try:
-            run.send_all(chunks, in_flight, progress)
+            run.send_all(worker, in_flight, progress)
         except BaseException:
+            worker.abort()  # also when the wave failed before it began sending
             session.rollback()
             _finish(session, run.report, actor, status="failed")
             raise
-        finally:
-            chunks.close()  # stops the reader
         _finish(session, run.report, actor, status="finished")
         return run.report
 

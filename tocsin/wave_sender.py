@@ -1,34 +1,22 @@
-"""Where a notice wave's emails are built and sent, beside the wave's own bookkeeping.
+"""How a notice wave's emails are sent and what the provider said is handed back.
 
-The wave (tocsin.wave) reads the file, plans the rows and writes the delivery rows; each chunk whose rows
-are committed `queued` is handed here as a `Job` (its delivery batch and plain `JobRow` tuples), and what
-the provider said comes back as an `Answer`: the batch and its `ResultGroup`s (one per outcome, usually one
-per request). Two ways to run:
-
-* `ProcessSender`, for a channel that says it can run in a forked process (`fork_safe = True`, the SendGrid
-  sender): a child process builds the messages, JSON-encodes and posts them, so this work runs on another
-  core than the file reading and the database writes. The child dies with the wave (PR_SET_PDEATHSIG): a
-  killed wave never leaves a sender behind that would still post rows the rerun sends again.
-* `ThreadSender`, for any other channel (the outbox, test doubles): worker threads in this process.
-
-Both keep at most `in_flight` sends running at once; the wave decides how many jobs it hands over ahead.
-(The file is read ahead of the wave by tocsin.wave_reader.)
+The wave's worker (tocsin.wave_worker) turns each released chunk into a `Job`: its delivery batch and
+plain `JobRow` tuples; what the provider said comes back as an `Answer`: the batch and its `ResultGroup`s
+(one per outcome, usually one per request). `ThreadSender` runs jobs on worker threads, at most
+`in_flight` at once, for a wave whose channel runs in the wave's own process.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import multiprocessing
 import os
 import pickle
 import signal
-import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from multiprocessing.connection import Connection
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 from tocsin.notifications.base import Channel
 from tocsin.notifications.message import EmailMessage, SendOutcome, SendResult
@@ -90,12 +78,6 @@ class Sender(Protocol):
     def abort(self) -> None: ...
 
 
-def sender_for(channel: Channel, build: Builder, in_flight: int) -> Sender:
-    if getattr(channel, "fork_safe", False) and "fork" in multiprocessing.get_all_start_methods():
-        return ProcessSender(channel, build, in_flight)
-    return ThreadSender(channel, build, in_flight)
-
-
 class ThreadSender:
     def __init__(self, channel: Channel, build: Builder, in_flight: int) -> None:
         self._send: Callable[[Job], Answer] = lambda job: (job[0], sent_and_grouped(channel, build(job[1])))
@@ -122,79 +104,6 @@ class ThreadSender:
         for future in self._pending:
             future.cancel()
         self._pool.shutdown(wait=True)
-
-
-class ProcessSender:
-    def __init__(self, channel: Channel, build: Builder, in_flight: int) -> None:
-        context = multiprocessing.get_context("fork")
-        self._connection, child_end = context.Pipe()
-        self._process = context.Process(
-            target=_serve,
-            args=(child_end, self._connection, channel, build, max(1, in_flight), os.getpid()),
-            name="tocsin-wave-sender",
-            daemon=True,
-        )
-        self._process.start()
-        child_end.close()
-        self.outstanding = 0
-
-    def submit(self, job: Job) -> None:
-        self._connection.send(job)
-        self.outstanding += 1
-
-    def collect(self, *, block: bool) -> list[Answer]:
-        done: list[Answer] = []
-        while self.outstanding and (block or self._connection.poll()):
-            try:
-                answer, error = self._connection.recv()
-            except EOFError:
-                raise RuntimeError(
-                    f"the wave's sender process stopped unexpectedly (exit code {self._process.exitcode})"
-                ) from None
-            self.outstanding -= 1
-            if error is not None:
-                raise error
-            done.append(answer)
-            block = False
-        return done
-
-    def close(self) -> None:
-        self._connection.send(None)
-        self._process.join(30)
-        self._connection.close()
-
-    def abort(self) -> None:
-        self._process.kill()  # nothing more leaves; what it had sent is in doubt, as after a crash
-        self._process.join(10)
-        self._connection.close()
-
-
-def _serve(
-    connection: Connection, parent_end: Connection, channel: Channel, build: Builder, in_flight: int, parent: int
-) -> None:
-    """The sender process: send each job it gets, answer with the grouped results, until told to stop."""
-    parent_end.close()
-    die_with_parent(parent)
-    answer_lock = threading.Lock()
-
-    def send(job: Job) -> None:
-        batch_id, rows = job
-        try:
-            answer: tuple[Any, BaseException | None] = ((batch_id, sent_and_grouped(channel, build(rows))), None)
-        except BaseException as error:  # handed to the wave, which stops
-            answer = (None, portable(error))
-        with answer_lock:
-            connection.send(answer)
-
-    with ThreadPoolExecutor(in_flight, thread_name_prefix="wave-send") as pool:
-        while True:
-            try:
-                job = connection.recv()
-            except EOFError:
-                break
-            if job is None:
-                break
-            pool.submit(send, job)
 
 
 def die_with_parent(parent: int) -> None:

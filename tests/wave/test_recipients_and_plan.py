@@ -11,6 +11,7 @@ from tocsin.notifications.sendgrid_batches import refusal
 from tocsin.errors import InvalidInput
 from tocsin.recipients import InvalidRow, Recipient, count_rows, make_row, read_recipients
 from tocsin.wave_plan import (
+    MESSAGE_ID,
     DraftChooser,
     SendableContent,
     content_tags,
@@ -142,8 +143,8 @@ def test_message_ids_are_unique_per_wave_draft_and_line_sort_in_file_order_and_h
     assert isinstance(row, Recipient)
     planned = plan_recipient(row, DraftChooser([draft], "en"), wave_id=3)
     assert not isinstance(planned, str)
-    assert planned.message_id == message_id(3, 7, 12) == "notice-3-7-0000000012"
-    assert "ada" not in planned.message_id
+    assert planned[MESSAGE_ID] == message_id(3, 7, 12) == "notice-3-7-0000000012"
+    assert "ada" not in planned[MESSAGE_ID]
     ids = {message_id(w, d, line) for w in (1, 2) for d in (7, 8) for line in (2, 12)}
     assert len(ids) == 8
     in_file_order = [message_id(3, 7, line) for line in (2, 9, 10, 99, 100, 12_345_678)]
@@ -158,12 +159,11 @@ def test_a_chunk_is_planned_in_file_order_with_its_invalid_rows_and_duplicates()
         make_row(4, {"email": "bob@example.org", "name": "Bob"}),  # no first_name for -first_name-
         make_row(5, {"email": "ada@example.org", "name": "Ada again", "first_name": "A"}),
     ]
-    chunk = plan_chunk(rows, DraftChooser([draft], "en"), 5)
-    assert chunk.rows == 4
-    assert list(chunk.planned) == [(7, "ada@example.org")]
-    planned = chunk.planned[(7, "ada@example.org")]
-    assert (planned.line, planned.substitutions) == (2, {"-first_name-": "Ada", "-name-": "Ada L"})
-    assert planned.message_id == message_id(5, 7, 2)
+    chunk = plan_chunk(rows, DraftChooser([draft], "en"), 5, seq=3)
+    assert (chunk.seq, chunk.rows) == (3, 4)
+    assert chunk.planned == [
+        (2, 7, "ada@example.org", "Ada L", None, {"-first_name-": "Ada", "-name-": "Ada L"}, message_id(5, 7, 2))
+    ]
     assert chunk.invalid == [
         (3, "not a valid email address"),
         (4, "no value for -first_name- (used by draft 7)"),

@@ -1,4 +1,4 @@
-"""The wave's plumbing: the sender process or threads, the grouped results, the file read ahead."""
+"""Sending a wave's jobs on threads, and the provider's answers grouped."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 from tocsin.notifications.message import EmailMessage, SendResult
 
-from tocsin.wave_sender import JobRow, ProcessSender, ResultGroup, ThreadSender, group_results
+from tocsin.wave_sender import JobRow, ResultGroup, ThreadSender, group_results
 
 
 def rows(start: int, count: int) -> list[JobRow]:
@@ -55,9 +55,8 @@ def test_results_are_grouped_by_outcome_provider_id_and_attempts() -> None:
     ]
 
 
-@pytest.mark.parametrize("kind", [ProcessSender, ThreadSender])
-def test_every_job_comes_back_grouped_from_the_process_or_the_threads(kind: type) -> None:
-    sender = kind(Refusing(), build, 2)
+def test_every_job_comes_back_grouped_from_the_threads() -> None:
+    sender = ThreadSender(Refusing(), build, 2)
     for start in (0, 20, 40):
         sender.submit((start, rows(start, 20)))
     answers = []
@@ -74,9 +73,8 @@ def test_every_job_comes_back_grouped_from_the_process_or_the_threads(kind: type
     assert all(g.attempts == 2 and g.error == "bad" for _, groups in answers for g in groups if not g.accepted)
 
 
-@pytest.mark.parametrize("kind", [ProcessSender, ThreadSender])
-def test_what_a_send_raises_is_raised_to_the_wave(kind: type) -> None:
-    sender = kind(Broken(), build, 1)
+def test_what_a_send_raises_is_raised_to_the_wave() -> None:
+    sender = ThreadSender(Broken(), build, 1)
     sender.submit((1, rows(0, 3)))
     with pytest.raises(ConnectionResetError, match="hung up"):
         sender.collect(block=True)
