@@ -48,12 +48,16 @@ _PIPE_BYTES = 1 << 20  # about ten planned chunks of 1,000 rows read ahead of th
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 _END = b""
 # a child allocates a few container objects per row, nearly all short-lived: collect the youngest generation
-# every 20,000 allocations instead of 700 (with both, the children's CPU fell by a quarter: BENCHMARKS.md)
+# every 20,000 allocations instead of 700 (with the freeze in `_child`, the children's CPU fell by a quarter:
+# BENCHMARKS.md)
 _CHILD_GC_THRESHOLDS = (20_000, 10, 10)
 
 
 class Worker(Protocol):
-    outstanding: int  # chunks released whose answers were not collected yet
+    @property
+    def outstanding(self) -> int:
+        """Chunks released to be sent whose answers were not collected yet."""
+        ...
 
     def __iter__(self) -> Iterator[ChunkPlan]:
         """The planned chunks in file order; what the reading raised is raised after the chunks before it."""
@@ -61,7 +65,7 @@ class Worker(Protocol):
 
     def release(self, chunk: ChunkPlan, batch_id: int | None, selection: Selection = None) -> None:
         """After its rows are committed: send the chunk's `selection` as delivery batch `batch_id`; with no
-        batch, send nothing of it. Every chunk is released once, in order."""
+        batch, send nothing of it. Every chunk is released once."""
         ...
 
     def collect(self, *, block: bool) -> list[Answer]:
