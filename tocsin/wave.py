@@ -40,6 +40,8 @@ from tocsin.notifications.message import EmailMessage
 from tocsin.recipients import InvalidRow, Row, read_recipients
 from tocsin.wave_drafts import ContentSource, sendable_content
 from tocsin.wave_plan import (
+    DRAFT,
+    EMAIL,
     ChunkPlan,
     DraftChooser,
     WaveDraft,
@@ -143,12 +145,13 @@ class _WaveRun:
         planned = chunk.planned
         if not planned:
             return None
-        emails = sorted({plan[2] for plan in planned})
+        emails = sorted({plan[EMAIL] for plan in planned})
         suppressed, existing = known_addresses(self.session, self.drafts, emails)
         incident_id, wave_id = self.wave.incident_id, self.wave_id
         if not suppressed and not existing:  # a first wave's chunk: every row is new and goes out as planned
             batch_id = new_batch(self.session, wave_id)
-            insert_queued(self.session, incident_id, wave_id, batch_id, [plan[1:] for plan in planned], utcnow())
+            rows = [plan[DRAFT:] for plan in planned]  # QUEUED_COLUMNS
+            insert_queued(self.session, incident_id, wave_id, batch_id, rows, utcnow())
             return batch_id, None
         new_rows: list[tuple[object, ...]] = []
         reused_rows: list[dict[str, object]] = []
@@ -160,7 +163,7 @@ class _WaveRun:
                 continue
             found = existing.get((draft_id, email))
             if found is None:
-                new_rows.append(plan[1:])
+                new_rows.append(plan[DRAFT:])
                 selection.append((index, message))
                 continue
             if found.wave_id == wave_id:
