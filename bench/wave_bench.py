@@ -88,13 +88,8 @@ def content_source(session, draft_id, incident_id):  # type: ignore[no-untyped-d
 
 
 def fresh_database(kind: str, home: Path) -> str:
-    from tocsin.config import get_settings
-    from tocsin.db import migrate
-    from tocsin.db.engine import dispose_engines
-
-    dispose_engines()
-    migrate._checked.clear()
-    get_settings.cache_clear()
+    """An empty database for the next run, named in TOCSIN_DATABASE_URL (the run's interpreter, spawned after
+    this, creates the schema)."""
     if kind == "sqlite":
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
@@ -115,9 +110,6 @@ def drop_schema(url: str) -> None:
         return
     import psycopg
 
-    from tocsin.db.engine import dispose_engines
-
-    dispose_engines()
     schema = url.rsplit("%3D", 1)[1]
     with psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), autocommit=True) as connection:
         connection.execute(f'DROP SCHEMA "{schema}" CASCADE')

@@ -8,15 +8,10 @@ plain `JobRow` tuples; what the provider said comes back as an `Answer`: the bat
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import os
-import pickle
-import signal
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import NamedTuple, Protocol
+from typing import NamedTuple
 
 from tocsin.notifications.base import Channel
 from tocsin.notifications.message import EmailMessage, SendOutcome, SendResult
@@ -25,7 +20,6 @@ from tocsin.notifications.message import EmailMessage, SendOutcome, SendResult
 JobRow = tuple[int, str, str, str | None, dict[str, str]]
 Job = tuple[int, list[JobRow]]  # (delivery batch id, its messages)
 Builder = Callable[[Sequence[JobRow]], list[EmailMessage]]
-_PR_SET_PDEATHSIG = 1
 
 
 class ResultGroup(NamedTuple):
@@ -64,20 +58,6 @@ def group_outcomes(outcomes: Sequence[SendOutcome]) -> list[ResultGroup]:
     return [ResultGroup(*key, ids) for key, ids in groups.items()]
 
 
-class Sender(Protocol):
-    outstanding: int  # jobs handed over whose results were not collected yet
-
-    def submit(self, job: Job) -> None: ...
-
-    def collect(self, *, block: bool) -> list[Answer]:
-        """Results of finished jobs (at least one when `block`); raises what a send raised."""
-        ...
-
-    def close(self) -> None: ...
-
-    def abort(self) -> None: ...
-
-
 class ThreadSender:
     def __init__(self, channel: Channel, build: Builder, in_flight: int) -> None:
         self._send: Callable[[Job], Answer] = lambda job: (job[0], sent_and_grouped(channel, build(job[1])))
@@ -104,18 +84,3 @@ class ThreadSender:
         for future in self._pending:
             future.cancel()
         self._pool.shutdown(wait=True)
-
-
-def die_with_parent(parent: int) -> None:
-    with contextlib.suppress(OSError, AttributeError):  # not Linux: the pipe's end (EOFError) stops the loop
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the wave died before the signal was armed
-        os._exit(1)
-
-
-def portable(error: BaseException) -> BaseException:
-    try:
-        pickle.loads(pickle.dumps(error))
-    except Exception:
-        return RuntimeError(f"{type(error).__name__}: {error}")
-    return error

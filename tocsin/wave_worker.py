@@ -24,11 +24,13 @@ Two ways to run, one interface (`Worker`):
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import gc
 import multiprocessing
 import os
 import pickle
+import signal
 import threading
 import traceback
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -39,7 +41,7 @@ from typing import Any, NoReturn, Protocol
 from tocsin.notifications.base import Channel
 from tocsin.wave_plan import DRAFT, EMAIL, MESSAGE_ID, NAME, SUBSTITUTIONS, ChunkPlan
 from tocsin.wave_reader import read_ahead
-from tocsin.wave_sender import Answer, Builder, JobRow, ThreadSender, die_with_parent, portable, sent_and_grouped
+from tocsin.wave_sender import Answer, Builder, JobRow, ThreadSender, sent_and_grouped
 
 # Which planned rows of a chunk go out, by their index in `ChunkPlan.planned`, and under which message id;
 # None: every planned row, under its planned id (a first wave's every chunk).
@@ -47,6 +49,7 @@ Selection = list[tuple[int, str]] | None
 _PIPE_BYTES = 1 << 20  # about ten planned chunks of 1,000 rows read ahead of the wave
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 _END = b""
+_PR_SET_PDEATHSIG = 1
 # a child allocates a few container objects per row, nearly all short-lived: collect the youngest generation
 # every 20,000 allocations instead of 700 (with the freeze in `_child`, the children's CPU fell by a quarter:
 # BENCHMARKS.md)
@@ -172,7 +175,7 @@ class WorkerProcess:
                 return
             if data[:1] == b"!":
                 raise pickle.loads(data[1:])
-            chunk = ChunkPlan(*pickle.loads(data))
+            chunk = _unpickled(data)
             self._pickled[chunk.seq] = data
             yield chunk
 
@@ -236,6 +239,15 @@ def _child(work: Callable[..., None], *args: Any) -> NoReturn:
     os._exit(code)
 
 
+def _pickled(chunk: ChunkPlan) -> bytes:
+    """A chunk as it crosses the pipes: its fields as plain tuples (no class to look up or rebuild per row)."""
+    return pickle.dumps((chunk.seq, chunk.rows, chunk.planned, chunk.invalid), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _unpickled(data: bytes) -> ChunkPlan:
+    return ChunkPlan(*pickle.loads(data))
+
+
 def _read(chunks: Iterator[ChunkPlan], out: Connection, parent_ends: Sequence[Connection], parent: int) -> None:
     """The reader process: plan each chunk and hand it over as plain tuples, then the end (or the error)."""
     for end in parent_ends:
@@ -243,8 +255,7 @@ def _read(chunks: Iterator[ChunkPlan], out: Connection, parent_ends: Sequence[Co
     die_with_parent(parent)
     try:
         for chunk in chunks:
-            fields = (chunk.seq, chunk.rows, chunk.planned, chunk.invalid)
-            out.send_bytes(pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL))
+            out.send_bytes(_pickled(chunk))
         out.send_bytes(_END)
     except BaseException as error:  # raised in the wave, after the chunks read before it
         with contextlib.suppress(OSError):
@@ -269,7 +280,7 @@ def _send(
 
     def send(batch_id: int, selection: Selection, data: bytes) -> None:
         try:
-            rows = job_rows(ChunkPlan(*pickle.loads(data)), selection)
+            rows = job_rows(_unpickled(data), selection)
             answer: tuple[Any, BaseException | None] = ((batch_id, sent_and_grouped(channel, build(rows))), None)
         except BaseException as error:  # handed to the wave, which stops
             answer = (None, portable(error))
@@ -285,3 +296,18 @@ def _send(
             if job is None:
                 break
             pool.submit(send, *job)
+
+
+def die_with_parent(parent: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: the pipe's end (EOFError) stops the loop
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the wave died before the signal was armed
+        os._exit(1)
+
+
+def portable(error: BaseException) -> BaseException:
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")
+    return error

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pytest
 from tocsin.notifications.message import EmailMessage, SendResult
 
+from tests.wave.channels import Broken, Refusing
 from tocsin.wave_sender import JobRow, ResultGroup, ThreadSender, group_results
 
 
@@ -16,29 +17,6 @@ def rows(start: int, count: int) -> list[JobRow]:
 
 def build(jobs: Sequence[JobRow]) -> list[EmailMessage]:
     return [EmailMessage(message, email, "s", "t") for _, message, email, _, _ in jobs]
-
-
-class Refusing:
-    """Accepts every message but those whose address starts with p1 (one provider id per call)."""
-
-    name = "test"
-    fork_safe = True
-
-    def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
-        return [
-            SendResult.failed(m.message_id, "bad", attempts=2)
-            if m.to.startswith("p1")
-            else SendResult.ok(m.message_id, f"x-{messages[0].message_id}")
-            for m in messages
-        ]
-
-
-class Broken:
-    name = "test"
-    fork_safe = True
-
-    def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
-        raise ConnectionResetError("the provider hung up")
 
 
 def test_results_are_grouped_by_outcome_provider_id_and_attempts() -> None:
@@ -56,7 +34,7 @@ def test_results_are_grouped_by_outcome_provider_id_and_attempts() -> None:
 
 
 def test_every_job_comes_back_grouped_from_the_threads() -> None:
-    sender = ThreadSender(Refusing(), build, 2)
+    sender = ThreadSender(Refusing(prefix="p1"), build, 2)
     for start in (0, 20, 40):
         sender.submit((start, rows(start, 20)))
     answers = []

@@ -11,8 +11,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from tocsin.notifications.message import EmailMessage, SendResult
+from tocsin.notifications.message import EmailMessage
 
+from tests.wave.channels import Broken, Refusing
 from tocsin.wave_plan import ChunkPlan
 from tocsin.wave_reader import read_ahead
 from tocsin.wave_sender import JobRow
@@ -34,34 +35,10 @@ def build(rows: Sequence[JobRow]) -> list[EmailMessage]:
     ]
 
 
-class Echo:
-    """Accepts every message under a provider id naming the first message; refuses an address starting with
-    "refuse"."""
-
-    name = "test"
-    fork_safe = True
-
-    def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
-        return [
-            SendResult.failed(m.message_id, "bad", attempts=2)
-            if m.to.startswith("refuse")
-            else SendResult.ok(m.message_id, f"x-{messages[0].message_id}")
-            for m in messages
-        ]
-
-
-class Broken:
-    name = "test"
-    fork_safe = True
-
-    def send(self, messages: Sequence[EmailMessage]) -> list[SendResult]:
-        raise ConnectionResetError("the provider hung up")
-
-
 def worker_of(kind: str, chunks: Iterator[ChunkPlan], channel: object = None, in_flight: int = 2) -> Worker:
     if kind == "process":
-        return WorkerProcess(chunks, channel or Echo(), build, in_flight)  # type: ignore[arg-type]
-    return LocalWorker(chunks, channel or Echo(), build, in_flight, depth=2)  # type: ignore[arg-type]
+        return WorkerProcess(chunks, channel or Refusing(prefix="refuse"), build, in_flight)  # type: ignore[arg-type]
+    return LocalWorker(chunks, channel or Refusing(prefix="refuse"), build, in_flight, depth=2)  # type: ignore[arg-type]
 
 
 def collect_all(worker: Worker) -> list:
@@ -129,7 +106,7 @@ def test_what_a_send_raises_is_raised_to_the_wave(kind: str) -> None:
 
 
 def test_the_worker_process_ends_when_the_wave_closes_it() -> None:
-    worker = WorkerProcess(iter([chunk(0), chunk(1)]), Echo(), build, 2)
+    worker = WorkerProcess(iter([chunk(0), chunk(1)]), Refusing(prefix="refuse"), build, 2)
     for planned in worker:
         worker.release(planned, planned.seq)
     assert sorted(batch for batch, _ in collect_all(worker)) == [0, 1]
@@ -146,7 +123,7 @@ def test_the_worker_process_is_stopped_when_the_wave_stops_early(tmp_path: Path)
                 handle.write(f"{n}\n")
             yield chunk(n)
 
-    worker = WorkerProcess(chunks(), Echo(), build, 2)
+    worker = WorkerProcess(chunks(), Refusing(prefix="refuse"), build, 2)
     assert next(iter(worker)) == chunk(0)
     pid = worker._reader.pid
     worker.abort()
@@ -159,7 +136,7 @@ def test_the_worker_process_is_stopped_when_the_wave_stops_early(tmp_path: Path)
 
 
 def test_a_worker_process_never_iterated_is_stopped_by_abort() -> None:
-    worker = WorkerProcess(iter([chunk(1), chunk(2)]), Echo(), build, 2)
+    worker = WorkerProcess(iter([chunk(1), chunk(2)]), Refusing(prefix="refuse"), build, 2)
     worker.abort()
     assert not worker._reader.is_alive() and not worker._sender.is_alive()
 
