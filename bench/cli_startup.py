@@ -33,7 +33,7 @@ def seed(env: dict[str, str], count: int) -> None:
     script = (
         "from datetime import UTC, datetime, timedelta\n"
         "from tocsin.db.engine import session_scope\n"
-        "from tocsin.incidents import Declaration, declare\n"
+        "from tocsin.incidents.service import Declaration, declare\n"
         "from tocsin.models import IncidentKind, Severity\n"
         f"for n in range({count}):\n"
         "    with session_scope() as s:\n"

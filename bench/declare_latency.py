@@ -102,8 +102,8 @@ def warm(runs: int) -> list[float]:
         from tocsin.models import IncidentKind, Severity
 
         from tocsin.db.engine import session_scope
-        from tocsin.incidents import Declaration, declare
-        from tocsin.people import upsert_person
+        from tocsin.incidents.service import Declaration, declare
+        from tocsin.people.directory import upsert_person
 
         with session_scope() as session:
             for handle in ("alice", "bob", "carol", "dana", "erin"):

@@ -4,7 +4,7 @@
                                          [--in-flight 2] [--chunk 1000]
 
 For each database it prints the median over `--runs` of:
-* wave  - `tocsin.wave.run_wave`: stream the CSV, plan each recipient, write the delivery rows (`queued`),
+* wave  - `tocsin.wave.run.run_wave`: stream the CSV, plan each recipient, write the delivery rows (`queued`),
           send 1,000 per request through SendGridSender to the fake (a separate process, recording only
           addresses and custom args: `FakeSendGrid(keep_content=False)`), mark them `accepted`;
 * raw   - the same messages with no I/O: read and plan the same CSV rows, build the emails, plan the
@@ -82,7 +82,7 @@ def serve_fake(port_queue: multiprocessing.Queue, commands: multiprocessing.Queu
 
 def content_source(session, draft_id, incident_id):  # type: ignore[no-untyped-def]
     """The bench's stand-in for legal's approval: a fixed approved content (no drafts table needed)."""
-    from tocsin.wave_plan import SendableContent
+    from tocsin.wave.plan import SendableContent
 
     return SendableContent(SUBJECT, TEXT, HTML, "en", "0" * 64)
 
@@ -129,10 +129,10 @@ def time_wave(csv_path: Path, port: int, in_flight: int, chunk: int) -> tuple[fl
     from tocsin.notifications.email_sendgrid import SendGridSender
     from tocsin.notifications.sendgrid_batches import SenderIdentity
 
-    from tocsin.clocks import utcnow
+    from tocsin.core.clocks import utcnow
     from tocsin.db.engine import current_engine, session_scope
-    from tocsin.incidents import Declaration, declare
-    from tocsin.wave import run_wave
+    from tocsin.incidents.service import Declaration, declare
+    from tocsin.wave.run import run_wave
 
     current_engine()
     with session_scope() as session:
@@ -193,8 +193,8 @@ def time_raw(csv_path: Path) -> tuple[float, float]:
     JSON-encoded exactly as the SendGrid client encodes it (`json.dumps(body).encode("utf-8")`)."""
     from tocsin.notifications.sendgrid_batches import SenderIdentity, plan_batches
 
-    from tocsin.recipients import read_recipients
-    from tocsin.wave_plan import DraftChooser, chunked, custom_args_for, email_for, plan_chunk, wave_draft
+    from tocsin.wave.plan import DraftChooser, chunked, custom_args_for, email_for, plan_chunk, wave_draft
+    from tocsin.wave.recipients import read_recipients
 
     identity = SenderIdentity("notices@tocsin.example", "Tocsin")
     draft = wave_draft(1, content_source(None, 1, 1))

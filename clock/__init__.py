@@ -11,7 +11,7 @@ Public API:
         Batch form (e.g. every open incident), with the cyclic GC paused meanwhile.
     parse_input(document, source=None) -> IncidentInput
         Validate an input document ({entity, facts, events, options, processor,
-        regimes_in_scope_only}); raises tocsin.errors.InvalidInput naming the key.
+        regimes_in_scope_only}); raises tocsin.core.errors.InvalidInput naming the key.
     load_rules(path=None) -> RuleBook
         The validated, compiled rule table (clock/rules.yaml), cached per path.
 Result types: ObligationReport (.to_dict() is the JSON output contract), Obligation,

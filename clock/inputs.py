@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from tocsin.clock.rules_loader import RuleBook, load_rules
 from tocsin.clock.yaml_lines import line_of
 
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 TOP_LEVEL_KEYS = ("entity", "facts", "events", "options", "processor", "regimes_in_scope_only")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")

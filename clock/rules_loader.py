@@ -31,7 +31,7 @@ from tocsin.clock.schema import (
 )
 from tocsin.clock.yaml_lines import line_of, load_yaml
 
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules.yaml")
 

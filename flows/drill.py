@@ -21,7 +21,7 @@ from typing import Any
 from tocsin.flows.scenario import Scenario, mention_lines, write_recipients
 from tocsin.playbooks.schema import parse_duration
 
-from tocsin.clocks import FixedClock, iso_utc, use_clock
+from tocsin.core.clocks import FixedClock, iso_utc, use_clock
 
 DEFAULT_SPEED = 72 * 3600 / 60  # 72 simulated hours in one real minute
 
@@ -52,7 +52,7 @@ DRILL_ENV = ("TOCSIN_HOME", "TOCSIN_DATABASE_URL", "TOCSIN_SLACK_TOKEN", "TOCSIN
 
 
 def _reset_state() -> None:
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
     from tocsin.db import migrate
     from tocsin.db.engine import dispose_engines
 
@@ -91,7 +91,7 @@ def run_drill(
     use_prefect: bool = True,
     echo: Echo = print,
 ) -> DrillResult:
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
 
     base_home = get_settings().home
     playbook = playbook or scenario.playbook
@@ -207,7 +207,7 @@ class TimelineEcho:
         return f"T{sign}{hours:02d}:{rest:02d}  "
 
     def flush(self) -> None:
-        from tocsin.audit import timeline
+        from tocsin.audit.timeline import timeline
         from tocsin.db.engine import session_scope
 
         with session_scope() as session:

@@ -11,9 +11,9 @@ from tocsin.flows.scenario import Review
 from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 from tocsin.playbooks.schema import parse_duration
 
-from tocsin.approvals import approve, decisions_of, reject
 from tocsin.db.engine import session_scope
-from tocsin.drafts import edit_draft, get_draft, submit_for_review
+from tocsin.drafts.approvals import approve, decisions_of, reject
+from tocsin.drafts.drafting import edit_draft, get_draft, submit_for_review
 
 if TYPE_CHECKING:
     from tocsin.flows.drill_people import SimulatedTeam

@@ -14,9 +14,9 @@ from tocsin.sentiment.detector import Alert
 from tocsin.sentiment.mention import parse_line
 from tocsin.sentiment.scan import Scan
 
-from tocsin.clocks import parse_instant
+from tocsin.core.clocks import parse_instant
 from tocsin.db.engine import session_scope
-from tocsin.sentiment_alerts import attach_alert
+from tocsin.social.alerts import attach_alert
 
 
 class DrillMentions:

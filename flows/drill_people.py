@@ -14,7 +14,7 @@ from tocsin.models.playbook_run import PlaybookRun
 from tocsin.playbooks.schema import parse_duration
 
 from tocsin.db.engine import session_scope
-from tocsin.reminders import desired_jobs, fire_reminder
+from tocsin.obligations.reminders import desired_jobs, fire_reminder
 
 
 class SimulatedTeam:
@@ -96,9 +96,9 @@ class SimulatedTeam:
 
     def act(self, now: datetime) -> list[str]:
         """Do everything due by `now`; returns what was done (empty: nothing changed)."""
-        from tocsin.errors import InvalidInput
-        from tocsin.escalations import acknowledge
-        from tocsin.obligations import record_event
+        from tocsin.core.errors import InvalidInput
+        from tocsin.messages.escalations import acknowledge
+        from tocsin.obligations.service import record_event
 
         done: list[str] = []
         for when, kind, details in sorted(self._pending(now), key=lambda a: a[0]):
@@ -109,11 +109,11 @@ class SimulatedTeam:
                     if kind == "ack":
                         acknowledge(session, details[0], person=details[1])
                     elif kind == "task":
-                        from tocsin.checklists import mark_done
+                        from tocsin.incidents.checklists import mark_done
 
                         mark_done(session, details[0], person=details[1])
                     elif kind == "event":
-                        from tocsin.incidents import get_incident
+                        from tocsin.incidents.service import get_incident
 
                         record_event(
                             session,

@@ -10,8 +10,8 @@ from tocsin.models.enums import Role
 from tocsin.playbooks.schema import parse_duration
 
 from tocsin.db.engine import session_scope
-from tocsin.incidents import Declaration, assign, declare
-from tocsin.people import upsert_person
+from tocsin.incidents.service import Declaration, assign, declare
+from tocsin.people.directory import upsert_person
 
 
 def declare_scenario(scenario: Scenario, playbook: str, inputs: dict[str, Any]) -> tuple[int, int]:

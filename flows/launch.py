@@ -19,11 +19,11 @@ from tocsin.flows.runner import URGENT, advance
 from tocsin.models.playbook_run import PlaybookRun
 from tocsin.playbooks.loader import get_playbook
 
-from tocsin.audit import append_event
-from tocsin.clocks import utcnow
+from tocsin.audit.timeline import append_event
+from tocsin.core.clocks import utcnow
+from tocsin.core.errors import InvalidInput
 from tocsin.db.engine import session_scope
-from tocsin.errors import InvalidInput
-from tocsin.incidents import get_incident
+from tocsin.incidents.service import get_incident
 
 DEPLOYMENT = "tocsin-playbook/playbook"
 
@@ -43,7 +43,7 @@ def launch(
     `system` is for Tocsin's own launches (a Prefect deployment), which are not checked."""
     playbook = get_playbook(playbook_name)
     if not system:
-        from tocsin.permissions import authorize_launch
+        from tocsin.people.permissions import authorize_launch
 
         with session_scope() as session:
             get_incident(session, incident_id)
@@ -117,7 +117,7 @@ def dispatch(run_id: int, *, wait: bool = False) -> str:
     foreground) process on the embedded Prefect. Returns how it was handed over."""
     from tocsin.flows.prefect_env import server_configured
 
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
 
     if get_settings().playbook_executor == "inline":
         return f"inline: {advance(run_id)}"
@@ -166,7 +166,7 @@ def set_inputs(run_id: int, values: dict[str, Any], *, actor: str) -> int:
     """Add or replace inputs of a run (validated against the playbook); returns the incident id."""
     from tocsin.playbooks.schema import Playbook
 
-    from tocsin.errors import NotFound
+    from tocsin.core.errors import NotFound
 
     with session_scope() as session:
         run = session.get(PlaybookRun, run_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from tocsin.config import get_settings
+from tocsin.core.config import get_settings
 
 
 def configure() -> None:

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 from tocsin.playbooks.schema import Playbook
 
-from tocsin.clocks import iso_utc
+from tocsin.core.clocks import iso_utc
 
 
 def runs_of(session: Session, incident_id: int) -> list[dict[str, Any]]:

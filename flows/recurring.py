@@ -17,7 +17,7 @@ def send_due_reminders() -> dict[str, int]:
     """Send every deadline reminder and overdue escalation that is due, and wake runs whose wait ended."""
     from tocsin.flows.wake import wake_due_runs
 
-    from tocsin.scheduler import run_once
+    from tocsin.obligations.scheduler import run_once
 
     return {"reminders": run_once(), "runs_woken": len(wake_due_runs())}
 
@@ -39,6 +39,6 @@ def watch_sentiment(source: str, incident_id: int | None = None, brand: str | No
     """Scan a mentions file (JSONL, e.g. what a platform connector appends to) and raise new alerts:
     into `incident_id` if given, else to the on-duty commander as a crisis proposal. Alerts already
     raised for the same spike (kind and detection time) are not raised again."""
-    from tocsin.sentiment_watch import scan_and_raise
+    from tocsin.social.watch import scan_and_raise
 
     return scan_and_raise(source, incident_id=incident_id, brand=brand)

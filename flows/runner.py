@@ -22,13 +22,13 @@ from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 from tocsin.playbooks.logic import holds
 from tocsin.playbooks.schema import Playbook
 
-from tocsin.audit import append_event
-from tocsin.clocks import iso_utc, utcnow
+from tocsin.audit.timeline import append_event
+from tocsin.core.clocks import iso_utc, utcnow
+from tocsin.core.errors import NotFound, TocsinError
 from tocsin.db.engine import session_scope
-from tocsin.dispatch import deliver_pending
-from tocsin.errors import NotFound, TocsinError
-from tocsin.incidents import get_incident
-from tocsin.obligations import obligations_of
+from tocsin.incidents.service import get_incident
+from tocsin.messages.queue import deliver_pending
+from tocsin.obligations.service import obligations_of
 
 FINISHED = ("done", "skipped")
 # Steps a launch runs at once, before Prefect takes over: they page people and start the clock.

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tocsin.models.enums import IncidentKind, Role, Severity
 from tocsin.playbooks.schema import parse_duration
 
-from tocsin.clocks import iso_utc
+from tocsin.core.clocks import iso_utc
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
@@ -172,8 +172,8 @@ def mention_lines(spec: MentionStream, start: datetime) -> Iterator[str]:
 def load_scenario(path: Path | str) -> Scenario:
     from pydantic import ValidationError
 
-    from tocsin.documents import load_mapping
-    from tocsin.errors import InvalidInput
+    from tocsin.core.documents import load_mapping
+    from tocsin.core.errors import InvalidInput
 
     document, name = load_mapping(path)
     try:

@@ -15,10 +15,10 @@ from tocsin.models.checklist import ChecklistItem
 from tocsin.models.escalation import Escalation
 from tocsin.models.playbook_run import PlaybookStepState
 
-from tocsin.audit import timeline
-from tocsin.clocks import iso_utc
+from tocsin.audit.timeline import timeline
+from tocsin.core.clocks import iso_utc
 from tocsin.db.engine import session_scope
-from tocsin.incidents import get_incident
+from tocsin.incidents.service import get_incident
 
 TIMED = ("fixed", "guidance_target")
 

@@ -12,12 +12,12 @@ from tocsin.models.checklist import ChecklistItem
 from tocsin.playbooks.logic import resolve
 from tocsin.playbooks.schema import ChecklistStep, SetStatusStep, Timing, WaitUntilStep
 
-from tocsin.audit import append_event
-from tocsin.clocks import iso_utc, local_display
-from tocsin.dispatch import queue_to_person
-from tocsin.incidents import change_status, people_with_role
-from tocsin.lifecycle import TRANSITIONS
-from tocsin.obligations import obligations_of, recompute
+from tocsin.audit.timeline import append_event
+from tocsin.core.clocks import iso_utc, local_display
+from tocsin.incidents.lifecycle import TRANSITIONS
+from tocsin.incidents.service import change_status, people_with_role
+from tocsin.messages.queue import queue_to_person
+from tocsin.obligations.service import obligations_of, recompute
 
 
 def deadlines(context: StepContext) -> dict[str, datetime | None]:

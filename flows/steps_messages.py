@@ -17,12 +17,12 @@ from tocsin.playbooks.schema import AwaitApprovalStep, DraftStep, NoticeWaveStep
 from tocsin.templates.loader import load_template
 from tocsin.templates.problems import MissingInputs
 
-from tocsin.approvals import assert_sendable, decision_of, mark_sent
-from tocsin.clocks import iso_utc
-from tocsin.dispatch import queue_to_channel, queue_to_person
-from tocsin.drafts import DraftRequest, create_draft, get_draft, submit_for_review
-from tocsin.incidents import commander_of, people_with_role
-from tocsin.obligations import obligations_of, record_event
+from tocsin.core.clocks import iso_utc
+from tocsin.drafts.approvals import assert_sendable, decision_of, mark_sent
+from tocsin.drafts.drafting import DraftRequest, create_draft, get_draft, submit_for_review
+from tocsin.incidents.service import commander_of, people_with_role
+from tocsin.messages.queue import queue_to_channel, queue_to_person
+from tocsin.obligations.service import obligations_of, record_event
 
 
 def _drafter(context: StepContext, role: Role) -> str:
@@ -163,8 +163,8 @@ def _destination(context: StepContext, step: SendStep) -> str:
     """Email goes to the regulator's filing address: configured for the rule it discharges
     (TOCSIN_REGULATOR_EMAILS), else the `regulator_email` input, else a placeholder that only the outbox takes
     (drills, or a notice to be filed through the regulator's portal)."""
-    from tocsin.channels import PLACEHOLDER_FILING_ADDRESS, regulator_address
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
+    from tocsin.messages.channels import PLACEHOLDER_FILING_ADDRESS, regulator_address
 
     if step.channel == "email":
         given = regulator_address(get_settings(), step.submits, context.input("regulator_email"))
@@ -174,7 +174,7 @@ def _destination(context: StepContext, step: SendStep) -> str:
 
 def _missing_filing_address(context: StepContext, step: SendStep, destination: str) -> str | None:
     """With SendGrid configured, a notice is not sent (nor recorded as filed) to the placeholder address."""
-    from tocsin.channels import FILING_ADDRESS_SETTING, email_via_sendgrid, is_placeholder_address
+    from tocsin.messages.channels import FILING_ADDRESS_SETTING, email_via_sendgrid, is_placeholder_address
 
     if step.channel != "email" or not is_placeholder_address(destination) or not email_via_sendgrid():
         return None
@@ -197,9 +197,9 @@ def record_submissions(context: StepContext, rules: list[str], note: str) -> lis
 
 @handles("notice_wave")
 def notice_wave(context: StepContext, step: NoticeWaveStep) -> Outcome:
-    from tocsin.channels import email_channel
     from tocsin.db.engine import session_scope
-    from tocsin.wave import run_wave
+    from tocsin.messages.channels import email_channel
+    from tocsin.wave.run import run_wave
 
     drafts = drafts_of_step(context, step.draft)
     if not drafts:

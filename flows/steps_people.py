@@ -6,10 +6,10 @@ from tocsin.flows.step_types import Outcome, StepContext, handles
 from tocsin.models.escalation import Escalation
 from tocsin.playbooks.schema import EscalateStep, OpenChannelStep, parse_duration
 
-from tocsin.clocks import iso_utc
-from tocsin.errors import InvalidInput
-from tocsin.escalations import advance, chain_levels, start_escalation
-from tocsin.incident_channel import open_incident_channel
+from tocsin.core.clocks import iso_utc
+from tocsin.core.errors import InvalidInput
+from tocsin.messages.escalations import advance, chain_levels, start_escalation
+from tocsin.messages.incident_channel import open_incident_channel
 
 
 @handles("open_channel")

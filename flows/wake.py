@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 from tocsin.models.playbook_run import PlaybookRun
 
-from tocsin.clocks import utcnow
+from tocsin.core.clocks import utcnow
 from tocsin.db.engine import session_scope
 
 

@@ -2,7 +2,7 @@
 
 A delivery row is written (`queued`) before its batch goes to the provider; when the provider takes the
 batch, the batch is marked `accepted` (one row for up to 1,000 deliveries), and a `queued` delivery of an
-accepted batch reads as `accepted` (`tocsin.delivery_status`). Only the messages the provider answered
+accepted batch reads as `accepted` (`tocsin.wave.status`). Only the messages the provider answered
 otherwise are marked one by one. A rerun sends only rows not accepted. Recipient data (address, name, tag values)
 is personal data: it stays only as long as `recipient_retention_days`, then `tocsin purge` deletes the rows
 and keeps the wave's counts. Suppressed addresses are kept: they are why Tocsin must not write again.
@@ -77,7 +77,7 @@ class Delivery(SQLModel, table=True):
     substitutions: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
     message_id: str = Field(sa_type=String(80))  # wave_plan.message_id: unique by construction
     # The row's own status: queued (read as accepted once its batch is) | accepted | failed (send), then
-    # delivered | bounced | dropped | spamreport | unsubscribed. Read it through tocsin.delivery_status.
+    # delivered | bounced | dropped | spamreport | unsubscribed. Read it through tocsin.wave.status.
     status: str = Field(default="queued", sa_type=String(16))
     attempts: int = 0
     provider_id: str | None = Field(default=None, sa_type=String(120))

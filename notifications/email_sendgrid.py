@@ -83,7 +83,7 @@ class SendGridSender:
 
     name = "sendgrid"
     # Holds no open connection or thread between calls: a notice wave may run it in a forked process
-    # (tocsin.wave_sender), where building and encoding the requests gets a core of its own.
+    # (tocsin.wave.sender), where building and encoding the requests gets a core of its own.
     fork_safe = True
 
     def __init__(

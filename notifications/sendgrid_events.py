@@ -19,7 +19,7 @@ from typing import Any
 
 from tocsin.notifications.message import MESSAGE_ID_ARG
 
-from tocsin.errors import Forbidden, InvalidInput
+from tocsin.core.errors import Forbidden, InvalidInput
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"

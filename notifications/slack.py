@@ -29,7 +29,7 @@ from slack_sdk.http_retry import (
 from tocsin.notifications.message import ChatMessage, SendResult
 from tocsin.notifications.slack_blocks import MAX_BLOCKS, fit_message_text
 
-from tocsin.errors import TocsinError
+from tocsin.core.errors import TocsinError
 
 MAX_CHANNEL_NAME = 80
 _NOT_NAME_CHARS = re.compile(r"[^a-z0-9_-]+")

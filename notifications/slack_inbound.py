@@ -27,7 +27,7 @@ from slack_sdk.signature import Clock, SignatureVerifier
 from tocsin.notifications.slack_blocks import decode_button_value
 from tocsin.notifications.slack_command import CommandError, DeclareCommand, parse_command
 
-from tocsin.errors import Forbidden, InvalidInput
+from tocsin.core.errors import Forbidden, InvalidInput
 
 MAX_AGE_SECONDS = 5 * 60
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from tocsin.clock.yaml_lines import line_of, load_yaml
 from tocsin.playbooks.schema import STEP_TYPES, Condition, Playbook, Timing
 
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 BUILT_IN = Path(__file__).parent
 

@@ -13,7 +13,7 @@ from typing import IO, Any, Protocol
 
 from tocsin.sentiment.mention import LineIssue, Mention, MentionError, parse_line, parse_record
 
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 RawRecord = str | bytes | dict[str, Any]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from tocsin.clocks import iso_utc, local_display
+from tocsin.core.clocks import iso_utc, local_display
 
 
 class PersonLike(Protocol):

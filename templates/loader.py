@@ -19,7 +19,7 @@ from tocsin.templates.manifest import PARTS, Manifest, file_name
 from tocsin.templates.problems import Problem, TemplateInvalid
 from tocsin.templates.sandbox import make_environment
 
-from tocsin.errors import InvalidInput, NotFound
+from tocsin.core.errors import InvalidInput, NotFound
 
 BUILTIN_ROOT = Path(__file__).resolve().parent
 MANIFEST = "template.yaml"

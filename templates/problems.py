@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 
 @dataclass(frozen=True)

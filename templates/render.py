@@ -16,7 +16,7 @@ from jinja2 import TemplateError
 from tocsin.templates.manifest import VariableKind, VariableSpec, file_name
 from tocsin.templates.problems import MissingInput, MissingInputs, Problem, TemplateInvalid
 
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 if TYPE_CHECKING:
     from tocsin.templates.loader import LoadedTemplate

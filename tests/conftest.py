@@ -39,7 +39,7 @@ def postgres_available() -> None:
 
 
 def _reset_caches() -> None:
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
     from tocsin.db import migrate
     from tocsin.db.engine import dispose_engines
 

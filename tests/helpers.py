@@ -78,7 +78,7 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str, *, every:
 
 def send_email_through(fake_url: str, monkeypatch: Any) -> None:
     """Configure Tocsin's email channel for a SendGrid fake (the key the fakes accept) and reload settings."""
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
 
     monkeypatch.setenv("TOCSIN_SENDGRID_API_KEY", "SG.fake-key")
     monkeypatch.setenv("TOCSIN_SENDGRID_HOST", fake_url)

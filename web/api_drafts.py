@@ -10,17 +10,17 @@ from tocsin.web.auth import Actor
 from tocsin.web.background import wake_later
 from tocsin.web.schemas import ApproveBody, RejectBody
 
+from tocsin.core.errors import InvalidInput
 from tocsin.db.engine import session_scope
-from tocsin.errors import InvalidInput
 
 router = APIRouter(prefix="/api", tags=["drafts"])
 
 
 @router.get("/incidents/{incident}/drafts", summary="The drafts of an incident, oldest first")
 def list_drafts(incident: str, _actor: Actor) -> list[dict[str, Any]]:
-    from tocsin.draft_views import draft_dict
-    from tocsin.drafts import list_drafts as query
-    from tocsin.incidents import parse_incident_id
+    from tocsin.drafts.drafting import list_drafts as query
+    from tocsin.drafts.views import draft_dict
+    from tocsin.incidents.service import parse_incident_id
 
     with session_scope() as session:
         return [draft_dict(d, content=False) for d in query(session, parse_incident_id(incident))]
@@ -30,15 +30,15 @@ def list_drafts(incident: str, _actor: Actor) -> list[dict[str, Any]]:
     "/drafts/{draft}", summary="A draft's content, revisions, decisions, whether it may be sent, and the last diff"
 )
 def show_draft(draft: str, _actor: Actor) -> dict[str, Any]:
-    from tocsin.draft_review import review_data
-    from tocsin.drafts import parse_draft_id
+    from tocsin.drafts.drafting import parse_draft_id
+    from tocsin.drafts.review import review_data
 
     with session_scope() as session:
         return review_data(session, parse_draft_id(draft))
 
 
 def _decided(draft_id: int, approval: Any, incident_id: int, tasks: BackgroundTasks) -> dict[str, Any]:
-    from tocsin.draft_views import approval_dict
+    from tocsin.drafts.views import approval_dict
 
     wake_later(tasks, incident_id)
     return {"draft": f"D-{draft_id}", "incident": f"INC-{incident_id}", **approval_dict(approval)}
@@ -46,8 +46,8 @@ def _decided(draft_id: int, approval: Any, incident_id: int, tasks: BackgroundTa
 
 @router.post("/drafts/{draft}/approve", summary="Approve the draft's exact current content (legal, not its author)")
 def approve(draft: str, body: ApproveBody, actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
-    from tocsin.approvals import approve as record_approval
-    from tocsin.drafts import get_draft, parse_draft_id
+    from tocsin.drafts.approvals import approve as record_approval
+    from tocsin.drafts.drafting import get_draft, parse_draft_id
 
     if body.sha256 is not None and len(body.sha256.strip()) < 12:
         raise InvalidInput("sha256 needs at least the first 12 characters of the hash", where="body.sha256")
@@ -60,8 +60,8 @@ def approve(draft: str, body: ApproveBody, actor: Actor, tasks: BackgroundTasks)
 
 @router.post("/drafts/{draft}/reject", summary="Reject the draft, saying what must change (legal)")
 def reject(draft: str, body: RejectBody, actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
-    from tocsin.approvals import reject as record_rejection
-    from tocsin.drafts import get_draft, parse_draft_id
+    from tocsin.drafts.approvals import reject as record_rejection
+    from tocsin.drafts.drafting import get_draft, parse_draft_id
 
     draft_id = parse_draft_id(draft)
     with session_scope() as session:

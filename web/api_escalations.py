@@ -9,9 +9,9 @@ from tocsin.models.escalation import Escalation
 from tocsin.web.auth import Actor
 from tocsin.web.background import wake_later
 
-from tocsin.clocks import iso_utc
+from tocsin.core.clocks import iso_utc
+from tocsin.core.errors import InvalidInput
 from tocsin.db.engine import session_scope
-from tocsin.errors import InvalidInput
 
 router = APIRouter(prefix="/api", tags=["escalations"])
 
@@ -42,8 +42,8 @@ def _escalation_id(text: str) -> int:
 
 @router.get("/incidents/{incident}/escalations", summary="Open escalations of an incident")
 def open_escalations(incident: str, _actor: Actor) -> list[dict[str, Any]]:
-    from tocsin.escalations import open_escalations as query
-    from tocsin.incidents import get_incident, parse_incident_id
+    from tocsin.incidents.service import get_incident, parse_incident_id
+    from tocsin.messages.escalations import open_escalations as query
 
     incident_id = parse_incident_id(incident)
     with session_scope() as session:
@@ -53,7 +53,7 @@ def open_escalations(incident: str, _actor: Actor) -> list[dict[str, Any]]:
 
 @router.post("/escalations/{escalation}/ack", summary="Acknowledge a page as the caller")
 def acknowledge(escalation: str, actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
-    from tocsin.escalations import acknowledge as ack
+    from tocsin.messages.escalations import acknowledge as ack
 
     with session_scope() as session:
         record = ack(session, _escalation_id(escalation), person=actor)

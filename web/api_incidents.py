@@ -10,14 +10,14 @@ from tocsin.web.auth import Actor
 from tocsin.web.background import wake_later
 from tocsin.web.schemas import ClockEventBody, DeclareBody, RoleBody, StatusBody, utc
 
-from tocsin.clocks import iso_utc, utcnow
+from tocsin.core.clocks import iso_utc, utcnow
 from tocsin.db.engine import session_scope
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
 
 def _incident_id(incident: str) -> int:
-    from tocsin.incidents import parse_incident_id
+    from tocsin.incidents.service import parse_incident_id
 
     return parse_incident_id(incident)
 
@@ -31,10 +31,10 @@ def list_incidents(
 ) -> list[dict[str, Any]]:
     from tocsin.models import IncidentKind
 
-    from tocsin.incidents import list_incidents as query
-    from tocsin.incidents import parse_choice, roles_by_incident
-    from tocsin.lifecycle import parse_status
-    from tocsin.serialize import incident_dict
+    from tocsin.incidents.lifecycle import parse_status
+    from tocsin.incidents.service import list_incidents as query
+    from tocsin.incidents.service import parse_choice, roles_by_incident
+    from tocsin.incidents.views import incident_dict
 
     status_filter = parse_status(status) if status else None
     kind_filter = parse_choice(IncidentKind, kind.strip().lower(), "kind") if kind else None
@@ -46,10 +46,10 @@ def list_incidents(
 
 @router.post("", status_code=201, summary="Declare an incident")
 def declare(body: DeclareBody, actor: Actor) -> dict[str, Any]:
-    from tocsin.declaring import build_declaration
-    from tocsin.incidents import declare as declare_incident
-    from tocsin.incidents import roles_of
-    from tocsin.serialize import incident_dict
+    from tocsin.incidents.declaring import build_declaration
+    from tocsin.incidents.service import declare as declare_incident
+    from tocsin.incidents.service import roles_of
+    from tocsin.incidents.views import incident_dict
 
     declaration = build_declaration(
         actor=actor,
@@ -70,8 +70,8 @@ def declare(body: DeclareBody, actor: Actor) -> dict[str, Any]:
 
 @router.get("/{incident}", summary="An incident's summary and its people")
 def show(incident: str, _actor: Actor) -> dict[str, Any]:
-    from tocsin.incidents import get_incident, roles_of
-    from tocsin.serialize import incident_dict
+    from tocsin.incidents.service import get_incident, roles_of
+    from tocsin.incidents.views import incident_dict
 
     incident_id = _incident_id(incident)
     with session_scope() as session:
@@ -80,9 +80,9 @@ def show(incident: str, _actor: Actor) -> dict[str, Any]:
 
 @router.get("/{incident}/timeline", summary="The incident's hash-chained timeline, oldest first")
 def timeline(incident: str, _actor: Actor) -> list[dict[str, Any]]:
-    from tocsin.audit import timeline as events_of
-    from tocsin.incidents import get_incident
-    from tocsin.serialize import event_dict
+    from tocsin.audit.timeline import timeline as events_of
+    from tocsin.incidents.service import get_incident
+    from tocsin.incidents.views import event_dict
 
     incident_id = _incident_id(incident)
     with session_scope() as session:
@@ -92,8 +92,8 @@ def timeline(incident: str, _actor: Actor) -> list[dict[str, Any]]:
 
 @router.post("/{incident}/status", summary="Move the incident to its next status (legal transitions only)")
 def change_status(incident: str, body: StatusBody, actor: Actor) -> dict[str, Any]:
-    from tocsin.incidents import change_status as move
-    from tocsin.serialize import incident_dict
+    from tocsin.incidents.service import change_status as move
+    from tocsin.incidents.views import incident_dict
 
     with session_scope() as session:
         record = move(
@@ -105,9 +105,9 @@ def change_status(incident: str, body: StatusBody, actor: Actor) -> dict[str, An
 
 @router.post("/{incident}/roles", status_code=201, summary="Give a person a role on the incident")
 def assign(incident: str, body: RoleBody, actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
-    from tocsin.incidents import assign as assign_role
-    from tocsin.incidents import get_incident, roles_of
-    from tocsin.serialize import incident_dict
+    from tocsin.incidents.service import assign as assign_role
+    from tocsin.incidents.service import get_incident, roles_of
+    from tocsin.incidents.views import incident_dict
 
     incident_id = _incident_id(incident)
     with session_scope() as session:
@@ -119,9 +119,9 @@ def assign(incident: str, body: RoleBody, actor: Actor, tasks: BackgroundTasks) 
 
 @router.put("/{incident}/facts", summary="Replace the facts document and recompute the obligations")
 def replace_facts(incident: str, document: dict[str, Any], actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
-    from tocsin.facts import validate_facts
-    from tocsin.incidents import get_incident
-    from tocsin.obligations import set_facts
+    from tocsin.incidents.facts import validate_facts
+    from tocsin.incidents.service import get_incident
+    from tocsin.obligations.service import set_facts
 
     incident_id = _incident_id(incident)
     validate_facts(document, where="body")
@@ -135,9 +135,9 @@ def replace_facts(incident: str, document: dict[str, Any], actor: Actor, tasks: 
 def clock(
     incident: str, _actor: Actor, withdrawn: bool = Query(False, description="Also obligations no longer owed.")
 ) -> dict[str, Any]:
-    from tocsin.countdown import clock_rows
-    from tocsin.incidents import get_incident
-    from tocsin.obligations import obligations_of
+    from tocsin.incidents.service import get_incident
+    from tocsin.obligations.countdown import clock_rows
+    from tocsin.obligations.service import obligations_of
 
     incident_id = _incident_id(incident)
     now = utcnow()
@@ -149,9 +149,9 @@ def clock(
 
 @router.post("/{incident}/events", summary="Record a clock event or a submission, and recompute the obligations")
 def record_event(incident: str, body: ClockEventBody, actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
-    from tocsin.incidents import get_incident
-    from tocsin.obligations import SUBMITTED, record_submission
-    from tocsin.obligations import record_event as record
+    from tocsin.incidents.service import get_incident
+    from tocsin.obligations.service import SUBMITTED, record_submission
+    from tocsin.obligations.service import record_event as record
 
     incident_id = _incident_id(incident)
     name = f"{SUBMITTED}{body.submitted.strip()}" if body.submitted else (body.event or "").strip()

@@ -25,7 +25,7 @@ def launch(incident: str, body: LaunchBody, actor: Actor) -> dict[str, Any]:
     from tocsin.flows.launch import launch_and_start
     from tocsin.playbooks.loader import get_built_in
 
-    from tocsin.incidents import parse_incident_id
+    from tocsin.incidents.service import parse_incident_id
 
     playbook = get_built_in(body.playbook.strip())
     return launch_and_start(parse_incident_id(incident), playbook.name, body.inputs, actor)

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from tocsin.config import Settings, get_settings
+from tocsin.core.config import Settings, get_settings
 
 log = logging.getLogger("tocsin.web")
 

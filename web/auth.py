@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from tocsin.web.tokens import person_for_token
 
 from tocsin.db.engine import session_scope
+from tocsin.people.tokens import person_for_token
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `tocsin token create PERSON`.")
 CHALLENGE = {"WWW-Authenticate": "Bearer"}

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tocsin.errors import Conflict, Forbidden, InvalidInput, NotFound, TocsinError
+from tocsin.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TocsinError
 
 
 def status_for(error: TocsinError) -> int:

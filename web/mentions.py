@@ -24,9 +24,9 @@ from tocsin.sentiment.mention import LineIssue, Mention
 from tocsin.sentiment.scan import Scan
 from tocsin.web.auth import Actor
 
-from tocsin.config import Settings
+from tocsin.core.config import Settings
+from tocsin.core.errors import InvalidInput
 from tocsin.db.engine import session_scope
-from tocsin.errors import InvalidInput
 
 router = APIRouter(prefix="/api", tags=["mentions"])
 MAX_BODY = 32 * 1024 * 1024
@@ -92,7 +92,7 @@ def reject_dicts(issues: Sequence[LineIssue]) -> list[dict[str, Any]]:
 
 def raise_alerts(alerts: list[dict[str, Any]], incident_id: int | None, brand: str | None, source: str) -> list[str]:
     """Attach the alerts to the incident (once each), or propose a crisis; returns what was done."""
-    from tocsin.sentiment_alerts import alert_key, attach_alert, attached_alerts, propose_crisis
+    from tocsin.social.alerts import alert_key, attach_alert, attached_alerts, propose_crisis
 
     done: list[str] = []
     with session_scope() as session:
@@ -110,7 +110,7 @@ def raise_alerts(alerts: list[dict[str, Any]], incident_id: int | None, brand: s
 
 
 def _ingest(watch: MentionWatch, body: bytes, incident_id: int | None, brand: str | None, actor: str) -> dict[str, Any]:
-    from tocsin.incidents import get_incident
+    from tocsin.incidents.service import get_incident
 
     if incident_id is not None:
         with session_scope() as session:
@@ -138,7 +138,7 @@ async def ingest_mentions(
     incident: str | None = Query(None, description="Attach alerts to this incident (else: propose a crisis)."),
     brand: str | None = Query(None, description="Count only mentions naming this brand; one detector per brand."),
 ) -> dict[str, Any]:
-    from tocsin.incidents import parse_incident_id
+    from tocsin.incidents.service import parse_incident_id
 
     incident_id = parse_incident_id(incident) if incident else None
     body = await request.body()

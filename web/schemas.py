@@ -56,6 +56,6 @@ class RejectBody(BaseModel):
 
 
 def utc(moment: datetime | None) -> datetime | None:
-    from tocsin.clocks import to_utc
+    from tocsin.core.clocks import to_utc
 
     return to_utc(moment) if moment is not None else None

@@ -2,7 +2,7 @@
 
 Slack wants an answer within 3 seconds. The signature and age are checked at once (forged or older than
 5 minutes → 401, nothing done); then Slack gets its acknowledgement and the work runs in the background
-through the same handlers the service registers (`tocsin.slack_actions`), which map the Slack user to a
+through the same handlers the service registers (`tocsin.web.slack_actions`), which map the Slack user to a
 person. The outcome is posted to the request's `response_url`, and waiting playbook runs are woken.
 """
 
@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+import tocsin.web.slack_actions  # noqa: F401  (registers the button and command handlers)
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from tocsin.notifications.slack_command import CommandError, parse_command
@@ -28,9 +29,8 @@ from tocsin.notifications.slack_inbound import (
 )
 from tocsin.web.background import wake_runs
 
-import tocsin.slack_actions  # noqa: F401  (registers the button and command handlers)
-from tocsin.config import Settings
-from tocsin.errors import InvalidInput
+from tocsin.core.config import Settings
+from tocsin.core.errors import InvalidInput
 
 router = APIRouter(prefix="/slack", tags=["slack"])
 log = logging.getLogger("tocsin.web.slack")
@@ -88,7 +88,7 @@ async def _verified(request: Request) -> tuple[bytes, dict[str, str], str, float
 
 
 def _incident_of(action: SlackAction) -> int | None:
-    from tocsin.incidents import parse_incident_id
+    from tocsin.incidents.service import parse_incident_id
 
     try:
         return parse_incident_id(action.ids.get("incident_id") or "")

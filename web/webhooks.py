@@ -32,7 +32,7 @@ async def sendgrid_events(request: Request) -> dict[str, Any]:
 
 
 def _ingest(body: bytes, headers: dict[str, str], public_key: str | None) -> dict[str, Any]:
-    from tocsin.deliveries import ingest_sendgrid_events
+    from tocsin.wave.deliveries import ingest_sendgrid_events
 
     with session_scope() as session:
         return ingest_sendgrid_events(session, body, headers, public_key=public_key).as_dict()

@@ -8,7 +8,7 @@ import pytest
 from tocsin.clock import compute_obligations, parse_input
 
 from tests.helpers import run_cli
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 AWARE = {"aware_personal_data_breach": "2027-05-12T09:15:00+02:00"}
 

@@ -12,7 +12,7 @@ from tocsin.clock import load_rules
 from tocsin.clock.calendars import SNAPSHOT_YEARS, live_package_dates, package_dates
 
 from tests.clock.scenarios import REPO
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 RULES = REPO / "clock" / "rules.yaml"
 REFERENCE_RULES = REPO.parent / "shared" / "reference" / "regulatory-rules.yaml"

@@ -11,9 +11,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 from tocsin.models import IncidentKind, Severity
 
+from tocsin.core.errors import Conflict
 from tocsin.db.engine import current_engine, session_scope
-from tocsin.errors import Conflict
-from tocsin.incidents import Declaration, assign, change_status, declare, get_incident
+from tocsin.incidents.service import Declaration, assign, change_status, declare, get_incident
 
 
 def _declare() -> int:
@@ -51,7 +51,7 @@ def test_second_writer_gets_a_conflict_and_writes_nothing(tocsin_db: str) -> Non
     with session_scope() as session:
         incident = get_incident(session, incident_id)
         assert incident.status == "investigating"
-        from tocsin.audit import timeline, verify_incident
+        from tocsin.audit.timeline import timeline, verify_incident
 
         assert [e.action for e in timeline(session, incident_id)][-1] == "incident.status_changed"
         assert verify_incident(session, incident_id) == []
@@ -83,7 +83,7 @@ def test_session_scope_reports_the_conflict_clearly(tocsin_db: str) -> None:
     loser = next(p for p, o in outcomes.items() if o.startswith("conflict"))
     assert "changed by someone else" in outcomes[loser]
     with session_scope() as session:
-        from tocsin.incidents import roles_of
+        from tocsin.incidents.service import roles_of
 
         holders = {p.handle for _role, p in roles_of(session, incident_id)}
     assert loser not in holders
@@ -115,8 +115,8 @@ def test_many_concurrent_writers_lose_nothing_silently(tocsin_db: str) -> None:
     for thread in threads:
         thread.join(timeout=60)
 
-    from tocsin.audit import timeline, verify_incident
-    from tocsin.incidents import roles_of
+    from tocsin.audit.timeline import timeline, verify_incident
+    from tocsin.incidents.service import roles_of
 
     with session_scope() as session:
         observers = sorted(p.handle for role, p in roles_of(session, incident_id) if role == "observer")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import ok
-from tocsin.config import Settings, get_settings
+from tocsin.core.config import Settings, get_settings
 
 
 def test_defaults_live_under_tocsin_home(tocsin_home: Path) -> None:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tocsin.channels import is_placeholder_address, placeholder_refusal, regulator_address
-from tocsin.config import Settings
-from tocsin.message_attempts import AttemptState, after_failure, backoff, clean_error
+from tocsin.core.config import Settings
+from tocsin.messages.attempts import AttemptState, after_failure, backoff, clean_error
+from tocsin.messages.channels import is_placeholder_address, placeholder_refusal, regulator_address
 
 NOW = datetime(2027, 3, 9, 8, 0, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from tocsin.models import IncidentStatus
 
-from tocsin.audit_chain import GENESIS, ChainEvent, event_hash, verify_chain
-from tocsin.clocks import (
+from tocsin.audit.chain import GENESIS, ChainEvent, event_hash, verify_chain
+from tocsin.core.clocks import (
     FixedClock,
     SimulatedClock,
     humanize_delta,
@@ -17,8 +17,8 @@ from tocsin.clocks import (
     use_clock,
     utcnow,
 )
-from tocsin.errors import InvalidInput
-from tocsin.lifecycle import TRANSITIONS, check_transition
+from tocsin.core.errors import InvalidInput
+from tocsin.incidents.lifecycle import TRANSITIONS, check_transition
 
 
 def test_every_status_reaches_closed() -> None:

@@ -14,9 +14,9 @@ from sqlmodel import select
 from tocsin.models import AuditEvent, Obligation, OutboundMessage, ReminderSent
 
 from tests.helpers import ok, send_email_through, start_scheduler, wait_for
-from tocsin.clocks import FixedClock, iso_utc, use_clock
+from tocsin.core.clocks import FixedClock, iso_utc, use_clock
 from tocsin.db.engine import session_scope
-from tocsin.reminders import desired_jobs, fire_reminder
+from tocsin.obligations.reminders import desired_jobs, fire_reminder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -182,9 +182,9 @@ def test_reminder_due_while_down_fires_once_after_restart(tocsin_db: str, tmp_pa
 
 
 def test_only_one_scheduler_per_database(tocsin_db: str, tmp_path: Path) -> None:
+    from tocsin.core.errors import Conflict
     from tocsin.db.engine import current_engine
-    from tocsin.errors import Conflict
-    from tocsin.scheduler import single_scheduler
+    from tocsin.obligations.scheduler import single_scheduler
 
     engine = current_engine()
     with single_scheduler(engine), pytest.raises(Conflict, match="already running"):  # noqa: SIM117

@@ -194,9 +194,9 @@ def test_tampering_with_stored_content_blocks_the_send(incident: str, tmp_path: 
     from sqlalchemy import update
     from tocsin.models import Draft
 
-    from tocsin.approvals import assert_sendable
+    from tocsin.core.errors import Forbidden
     from tocsin.db.engine import session_scope
-    from tocsin.errors import Forbidden
+    from tocsin.drafts.approvals import assert_sendable
 
     made = draft(incident, "regulator_notice", inputs_file(tmp_path, REGULATOR_INPUTS))
     ok("review", str(made["id"]), "--as", "bob")
@@ -234,8 +234,8 @@ def test_html_escapes_facts_but_text_keeps_them(incident: str, tmp_path: Path) -
 
 
 def test_flows_can_poll_the_decision(incident: str, tmp_path: Path) -> None:
-    from tocsin.approvals import decision_of
     from tocsin.db.engine import session_scope
+    from tocsin.drafts.approvals import decision_of
 
     ident = draft(
         incident,

@@ -13,7 +13,7 @@ from tocsin.templates.problems import MissingInputs, TemplateInvalid
 from tocsin.templates.render import choose_locale, content_sha256, prepare_variables, render
 
 from tests.drafts.scenario import CUSTOMER_INPUTS, REGULATOR_INPUTS
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 
 @dataclass

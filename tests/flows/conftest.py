@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from tocsin.models import IncidentKind, Severity
 
-from tocsin.clocks import FixedClock, use_clock
+from tocsin.core.clocks import FixedClock, use_clock
 from tocsin.db.engine import session_scope
-from tocsin.incidents import Declaration, assign, declare
-from tocsin.people import upsert_person
+from tocsin.incidents.service import Declaration, assign, declare
+from tocsin.people.directory import upsert_person
 
 START = datetime(2027, 3, 9, 7, 30, tzinfo=UTC)
 FACTS = {

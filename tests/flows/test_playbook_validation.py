@@ -8,7 +8,7 @@ import pytest
 from tocsin.playbooks.loader import built_in_paths, parse_playbook
 
 from tests.helpers import ok, run_cli
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 HEADER = "name: test\nversion: 1\nkind: breach\ntitle: Test\nroles: [commander, legal]\nsteps:\n"
 

@@ -13,9 +13,9 @@ from tocsin.models import OutboundMessage
 from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 
 from tests.helpers import ok, run_cli
-from tocsin.clocks import FixedClock
+from tocsin.core.clocks import FixedClock
 from tocsin.db.engine import session_scope
-from tocsin.escalations import acknowledge
+from tocsin.messages.escalations import acknowledge
 
 
 def states(run_id: int) -> dict[str, str]:

@@ -16,12 +16,12 @@ from tocsin.notifications.slack import SlackChannel
 
 from tests.fakes import FakeSendGrid, FakeSlack
 from tests.helpers import ok, send_email_through
-from tocsin.clocks import FixedClock, use_clock
-from tocsin.config import get_settings
+from tocsin.core.clocks import FixedClock, use_clock
+from tocsin.core.config import get_settings
 from tocsin.db.engine import session_scope
-from tocsin.dispatch import deliver_pending, queue_to_channel, queue_to_person, undelivered_messages
-from tocsin.incidents import Declaration, assign, declare, get_incident
-from tocsin.people import upsert_person
+from tocsin.incidents.service import Declaration, assign, declare, get_incident
+from tocsin.messages.queue import deliver_pending, queue_to_channel, queue_to_person, undelivered_messages
+from tocsin.people.directory import upsert_person
 
 START = datetime(2027, 3, 9, 7, 30, tzinfo=UTC)
 FACTS = {
@@ -110,7 +110,7 @@ def dm_texts(fake: FakeSlack, user: str) -> list[str]:
 
 
 def test_slack_dms_channel_posts_and_the_outbox_fallback_each_once(incident: int, slack_on: FakeSlack) -> None:
-    from tocsin.incident_channel import open_incident_channel
+    from tocsin.messages.incident_channel import open_incident_channel
 
     with session_scope() as session:
         opened = open_incident_channel(
@@ -306,7 +306,7 @@ def test_an_escalation_page_by_slack_dm_carries_the_acknowledge_button(incident:
     from tocsin.models import Role
     from tocsin.notifications.slack_blocks import ACK_ACTION
 
-    from tocsin.escalations import start_escalation
+    from tocsin.messages.escalations import start_escalation
 
     with session_scope() as session:
         escalation = start_escalation(

@@ -13,10 +13,10 @@ from tocsin.playbooks.schema import SendStep
 
 from tests.fakes import FakeSendGrid
 from tests.helpers import send_email_through
-from tocsin.clocks import FixedClock, use_clock
-from tocsin.config import get_settings
+from tocsin.core.clocks import FixedClock, use_clock
+from tocsin.core.config import get_settings
 from tocsin.db.engine import session_scope
-from tocsin.incidents import Declaration, declare, get_incident
+from tocsin.incidents.service import Declaration, declare, get_incident
 
 NOW = datetime(2027, 3, 9, 8, 0, tzinfo=UTC)
 STEP = SendStep(

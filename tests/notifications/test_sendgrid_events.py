@@ -15,7 +15,7 @@ from tocsin.notifications.sendgrid_events import (
     verify_event_signature,
 )
 
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 STAMP = 1_795_000_000
 

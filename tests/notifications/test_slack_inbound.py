@@ -19,7 +19,7 @@ from tocsin.notifications.slack_inbound import (
     verify_request,
 )
 
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 NOW = 1_795_000_000.0

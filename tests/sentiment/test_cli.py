@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from tocsin.cli import commands  # noqa: F401  (registers the sub-apps)
 from tocsin.cli.app import app
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 SURGE_AT = START + timedelta(days=2, hours=14, minutes=3)

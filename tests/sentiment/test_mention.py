@@ -5,7 +5,7 @@ import pytest
 from tocsin.sentiment.connectors import FileConnector, StreamConnector, ingest_records, read_mentions
 from tocsin.sentiment.mention import MentionError, parse_line, pseudonymise
 
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 KEY = b"test-key"
 

@@ -40,9 +40,9 @@ def fake_sendgrid() -> Iterator[FakeSendGrid]:
 def declare_incident(locale: str = "en") -> int:
     from tocsin.models import IncidentKind, Severity
 
-    from tocsin.clocks import utcnow
+    from tocsin.core.clocks import utcnow
     from tocsin.db.engine import session_scope
-    from tocsin.incidents import Declaration, assign, declare
+    from tocsin.incidents.service import Declaration, assign, declare
 
     with session_scope() as session:
         incident = declare(
@@ -72,9 +72,9 @@ def draft_for(
     approve: bool = True,
 ) -> int:
     """A customer-notice draft edited to this exact content, sent to review and (by default) approved."""
-    from tocsin import approvals
     from tocsin.db.engine import session_scope
-    from tocsin.drafts import DraftRequest, create_draft, edit_draft, submit_for_review
+    from tocsin.drafts import approvals as approvals
+    from tocsin.drafts.drafting import DraftRequest, create_draft, edit_draft, submit_for_review
 
     with session_scope() as session:
         drafted = create_draft(

@@ -22,7 +22,7 @@ def engine(tocsin_db: str) -> Iterator[Engine]:
 def statuses(engine: Engine) -> dict[str, str]:
     from sqlalchemy import select
 
-    from tocsin.delivery_status import DELIVERIES, STATUS, WITH_BATCH
+    from tocsin.wave.status import DELIVERIES, STATUS, WITH_BATCH
 
     with engine.connect() as connection:
         return dict(connection.execute(select(DELIVERIES.c.email, STATUS).select_from(WITH_BATCH)).all())

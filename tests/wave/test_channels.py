@@ -7,8 +7,8 @@ from tocsin.notifications.email_sendgrid import SendGridSender
 from tocsin.notifications.outbox import OutboxChannel
 
 from tests.helpers import ok
-from tocsin.channels import describe_channel, email_channel
-from tocsin.config import get_settings
+from tocsin.core.config import get_settings
+from tocsin.messages.channels import describe_channel, email_channel
 
 KEY = "SG.very-secret-key-value"
 
@@ -35,7 +35,7 @@ def test_with_a_key_email_goes_to_sendgrid_at_the_configured_host(monkeypatch: p
 
 
 def test_a_sender_address_without_an_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tocsin.errors import InvalidInput
+    from tocsin.core.errors import InvalidInput
 
     monkeypatch.setenv("TOCSIN_SENDGRID_API_KEY", KEY)
     monkeypatch.setenv("TOCSIN_EMAIL_FROM", "Tocsin")

@@ -20,7 +20,7 @@ def deliveries(incident: int) -> dict[str, tuple[str, str]]:
     from sqlalchemy import select
 
     from tocsin.db.engine import session_scope
-    from tocsin.delivery_status import DELIVERIES, STATUS, WITH_BATCH, of_incident
+    from tocsin.wave.status import DELIVERIES, STATUS, WITH_BATCH, of_incident
 
     statement = select(DELIVERIES.c.email, DELIVERIES.c.message_id, STATUS).select_from(WITH_BATCH)
     with session_scope() as session:
@@ -50,7 +50,7 @@ def test_events_move_deliveries_to_their_newest_status_and_suppress_addresses(
     wave_db: str, tmp_path: Path, fake_sendgrid: FakeSendGrid
 ) -> None:
     from tocsin.db.engine import session_scope
-    from tocsin.deliveries import ingest_sendgrid_events
+    from tocsin.wave.deliveries import ingest_sendgrid_events
 
     incident, _draft, rows = sent_wave(tmp_path, fake_sendgrid)
     ids = {email: message_id for email, (message_id, _) in rows.items()}
@@ -102,8 +102,8 @@ def test_a_processed_event_settles_a_send_left_in_doubt(wave_db: str, tmp_path: 
     from sqlalchemy import update
 
     from tocsin.db.engine import session_scope
-    from tocsin.deliveries import ingest_sendgrid_events
-    from tocsin.delivery_status import BATCHES, DELIVERIES
+    from tocsin.wave.deliveries import ingest_sendgrid_events
+    from tocsin.wave.status import BATCHES, DELIVERIES
 
     incident, draft, rows = sent_wave(tmp_path, fake_sendgrid, count=2)
     message_id = rows["person0@example.com"][0]
@@ -122,7 +122,7 @@ def test_a_signed_webhook_needs_a_valid_signature(wave_db: str) -> None:
     from tocsin.notifications.sendgrid_events import ForgedSendGridEvent
 
     from tocsin.db.engine import session_scope
-    from tocsin.deliveries import ingest_sendgrid_events
+    from tocsin.wave.deliveries import ingest_sendgrid_events
 
     with session_scope() as session, pytest.raises(ForgedSendGridEvent, match="missing"):
         ingest_sendgrid_events(session, b"[]", {}, public_key="MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE")
@@ -142,9 +142,9 @@ def test_suppress_cli(wave_db: str) -> None:
 def test_purge_removes_recipient_data_after_retention_and_keeps_counts(
     wave_db: str, tmp_path: Path, fake_sendgrid: FakeSendGrid, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tocsin.clocks import FixedClock, use_clock, utcnow
-    from tocsin.config import get_settings
-    from tocsin.errors import InvalidInput
+    from tocsin.core.clocks import FixedClock, use_clock, utcnow
+    from tocsin.core.config import get_settings
+    from tocsin.core.errors import InvalidInput
 
     incident, draft, _rows = sent_wave(tmp_path, fake_sendgrid, count=4)
     assert ok("purge", "--json").json()["rows"] == 0  # not yet past retention

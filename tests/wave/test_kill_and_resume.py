@@ -39,7 +39,7 @@ def rows_with_status(status: str) -> int:
     from sqlalchemy import func, select
 
     from tocsin.db.engine import session_scope
-    from tocsin.delivery_status import STATUS, WITH_BATCH
+    from tocsin.wave.status import STATUS, WITH_BATCH
 
     with session_scope() as session:
         statement = select(func.count()).select_from(WITH_BATCH).where(status == STATUS)

@@ -8,9 +8,8 @@ import pytest
 from tocsin.notifications.message import EmailMessage
 from tocsin.notifications.sendgrid_batches import refusal
 
-from tocsin.errors import InvalidInput
-from tocsin.recipients import InvalidRow, Recipient, count_rows, make_row, read_recipients
-from tocsin.wave_plan import (
+from tocsin.core.errors import InvalidInput
+from tocsin.wave.plan import (
     MESSAGE_ID,
     DraftChooser,
     SendableContent,
@@ -21,6 +20,7 @@ from tocsin.wave_plan import (
     substitutions_for,
     wave_draft,
 )
+from tocsin.wave.recipients import InvalidRow, Recipient, count_rows, make_row, read_recipients
 
 
 def rows_of(path: Path) -> list[Recipient | InvalidRow]:

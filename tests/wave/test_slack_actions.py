@@ -22,7 +22,7 @@ SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 @pytest.fixture(autouse=True)
 def slack_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
 
     monkeypatch.setenv("TOCSIN_SLACK_SIGNING_SECRET", SECRET)
     get_settings.cache_clear()
@@ -54,7 +54,7 @@ def start_page(incident: int) -> int:
     from tocsin.models import Role
 
     from tocsin.db.engine import session_scope
-    from tocsin.escalations import start_escalation
+    from tocsin.messages.escalations import start_escalation
 
     with session_scope() as session:
         page = start_escalation(
@@ -73,7 +73,7 @@ def timeline(incident: int) -> list[dict]:
 
 
 def test_the_acknowledge_button_acks_as_the_mapped_person(wave_db: str) -> None:
-    from tocsin.slack_actions import handle_slack_interaction
+    from tocsin.web.slack_actions import handle_slack_interaction
 
     incident = declare_incident()
     ok("people", "add", "lena", "--slack-user", "U0LENA")
@@ -90,7 +90,7 @@ def test_the_acknowledge_button_acks_as_the_mapped_person(wave_db: str) -> None:
 
 
 def test_an_unknown_slack_user_is_refused_and_the_refusal_is_audited(wave_db: str) -> None:
-    from tocsin.slack_actions import handle_slack_interaction
+    from tocsin.web.slack_actions import handle_slack_interaction
 
     incident = declare_incident()
     page = start_page(incident)
@@ -104,7 +104,7 @@ def test_an_unknown_slack_user_is_refused_and_the_refusal_is_audited(wave_db: st
 
 
 def test_forged_and_stale_requests_are_refused_before_any_handler_runs(wave_db: str) -> None:
-    from tocsin.slack_actions import handle_slack_command, handle_slack_interaction
+    from tocsin.web.slack_actions import handle_slack_command, handle_slack_interaction
 
     incident = declare_incident()
     ok("people", "add", "lena", "--slack-user", "U0LENA")
@@ -122,7 +122,7 @@ def test_forged_and_stale_requests_are_refused_before_any_handler_runs(wave_db: 
 
 
 def test_approve_and_reject_buttons_go_through_the_approval_rules(wave_db: str) -> None:
-    from tocsin.slack_actions import handle_slack_interaction
+    from tocsin.web.slack_actions import handle_slack_interaction
 
     incident = declare_incident()
     ok("people", "add", "lena", "--slack-user", "U0LENA")
@@ -144,7 +144,7 @@ def test_approve_and_reject_buttons_go_through_the_approval_rules(wave_db: str) 
 
 
 def test_slash_declare_creates_the_incident_with_the_caller_as_commander(wave_db: str) -> None:
-    from tocsin.slack_actions import handle_slack_command
+    from tocsin.web.slack_actions import handle_slack_command
 
     ok("people", "add", "alice", "--slack-user", "U0ALICE")
     text = 'declare --title "Laptop stolen" --severity 2 --summary "HR laptop, unencrypted"'

@@ -13,7 +13,7 @@ from tocsin.notifications.sendgrid_batches import SenderIdentity
 from tests.fakes import FakeSendGrid
 from tests.helpers import ok, run_cli
 from tests.wave.conftest import declare_incident, draft_for, people, write_csv
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 
 def sender_for(fake: FakeSendGrid, key: str = "SG.fake-key") -> SendGridSender:
@@ -22,7 +22,7 @@ def sender_for(fake: FakeSendGrid, key: str = "SG.fake-key") -> SendGridSender:
 
 def run(incident: int, drafts: list[int], path: Path, channel, **options):  # type: ignore[no-untyped-def]
     from tocsin.db.engine import session_scope
-    from tocsin.wave import run_wave
+    from tocsin.wave.run import run_wave
 
     with session_scope() as session:
         return run_wave(session, incident, drafts, path, channel=channel, actor="carl", **options)
@@ -30,7 +30,7 @@ def run(incident: int, drafts: list[int], path: Path, channel, **options):  # ty
 
 def statuses(incident: int) -> dict[int, dict[str, int]]:
     from tocsin.db.engine import session_scope
-    from tocsin.wave import delivery_status_counts
+    from tocsin.wave.run import delivery_status_counts
 
     with session_scope() as session:
         return delivery_status_counts(session, incident)
@@ -129,7 +129,7 @@ def test_a_batch_is_marked_once_and_messages_answered_otherwise_on_their_own_row
     from tocsin.notifications.message import SendResult
 
     from tocsin.db.engine import session_scope
-    from tocsin.delivery_status import BATCHES, DELIVERIES, STATUS, WITH_BATCH
+    from tocsin.wave.status import BATCHES, DELIVERIES, STATUS, WITH_BATCH
 
     class SplitAnswers:
         """Per request of 10: three refused, two accepted under a second provider id, the rest under one."""
@@ -197,7 +197,7 @@ def test_the_cli_sends_through_the_outbox_and_prints_the_summary(wave_db: str, t
     data = ok("notify", str(incident), "--draft", str(draft), "--recipients", str(path), "--json").json()
     assert (data["sent"], data["already_sent"], data["invalid"]) == (0, 3, 1)
     assert data["invalid_rows"] == [{"line": 5, "reason": "not a valid email address"}]
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
 
     report_file = get_settings().reports_dir / f"wave-{data['wave']}-invalid-rows.csv"
     assert report_file.read_text().splitlines() == ["line,reason", "5,not a valid email address"]

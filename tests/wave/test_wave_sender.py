@@ -8,7 +8,7 @@ import pytest
 from tocsin.notifications.message import EmailMessage, SendResult
 
 from tests.wave.channels import Broken, Refusing
-from tocsin.wave_sender import JobRow, ResultGroup, ThreadSender, group_results
+from tocsin.wave.sender import JobRow, ResultGroup, ThreadSender, group_results
 
 
 def rows(start: int, count: int) -> list[JobRow]:
@@ -63,7 +63,7 @@ def test_groups_straight_from_sendgrid_equal_the_grouped_results_per_message(fak
     from tocsin.notifications.email_sendgrid import SendGridSender
     from tocsin.notifications.sendgrid_batches import SenderIdentity
 
-    from tocsin.wave_sender import sent_and_grouped
+    from tocsin.wave.sender import sent_and_grouped
 
     def messages() -> list[EmailMessage]:
         made = [EmailMessage(f"m{n}", f"p{n}@example.com", "s", "t") for n in range(25)]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.wave.conftest import declare_incident
-from tocsin.wave_store import copy_text
+from tocsin.wave.store import copy_text
 
 QUEUED_AT = datetime(2026, 11, 23, 4, 5, 6, 789012, tzinfo=UTC)
 TRICKY = [
@@ -24,9 +24,9 @@ def written(rows: list[tuple[Any, ...]], *, row_by_row: bool, monkeypatch: pytes
     from sqlalchemy import select
     from tocsin.models import NoticeWave
 
-    import tocsin.wave_store as store
+    import tocsin.wave.store as store
     from tocsin.db.engine import session_scope
-    from tocsin.delivery_status import DELIVERIES
+    from tocsin.wave.status import DELIVERIES
 
     shift = 100 if row_by_row else 0
     if row_by_row:

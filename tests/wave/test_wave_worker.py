@@ -14,10 +14,10 @@ import pytest
 from tocsin.notifications.message import EmailMessage
 
 from tests.wave.channels import Broken, Refusing
-from tocsin.wave_plan import ChunkPlan
-from tocsin.wave_reader import read_ahead
-from tocsin.wave_sender import JobRow
-from tocsin.wave_worker import LocalWorker, Worker, WorkerProcess
+from tocsin.wave.plan import ChunkPlan
+from tocsin.wave.reader import read_ahead
+from tocsin.wave.sender import JobRow
+from tocsin.wave.worker import LocalWorker, Worker, WorkerProcess
 
 KINDS = ["process", "local"]
 

@@ -31,10 +31,9 @@ class Api:
 
 def add_people() -> dict[str, str]:
     """Everyone in the directory with a Slack id, and a token each (through the real token service)."""
-    from tocsin.web.tokens import create_token
-
     from tocsin.db.engine import session_scope
-    from tocsin.people import upsert_person
+    from tocsin.people.directory import upsert_person
+    from tocsin.people.tokens import create_token
 
     tokens = {}
     with session_scope() as session:
@@ -49,7 +48,7 @@ def add_people() -> dict[str, str]:
 def api(tocsin_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     from tocsin.web.app import create_app
 
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
 
     monkeypatch.setenv("TOCSIN_SLACK_SIGNING_SECRET", SLACK_SECRET)
     monkeypatch.setenv("TOCSIN_PLAYBOOK_EXECUTOR", "inline")

@@ -25,7 +25,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def set_password(handle: str, password: str = PASSWORD) -> None:
     from tocsin.db.engine import session_scope
-    from tocsin.passwords import set_password as store
+    from tocsin.people.passwords import set_password as store
 
     with session_scope() as session:
         store(session, handle, password)
@@ -33,7 +33,7 @@ def set_password(handle: str, password: str = PASSWORD) -> None:
 
 def set_admin(handle: str, admin: bool = True) -> None:
     from tocsin.db.engine import session_scope
-    from tocsin.passwords import set_admin as store
+    from tocsin.people.passwords import set_admin as store
 
     with session_scope() as session:
         store(session, handle, admin)

@@ -23,8 +23,8 @@ INPUTS = {
 
 def draft_in_review(incident: int, author: str = "bob") -> dict:
     from tocsin.db.engine import session_scope
-    from tocsin.draft_views import draft_dict
-    from tocsin.drafts import DraftRequest, create_draft, submit_for_review
+    from tocsin.drafts.drafting import DraftRequest, create_draft, submit_for_review
+    from tocsin.drafts.views import draft_dict
 
     with session_scope() as session:
         drafted = create_draft(session, DraftRequest(incident, "customer_notice", inputs=dict(INPUTS)), actor=author)
@@ -97,7 +97,7 @@ def start_page(incident: int) -> int:
     from tocsin.models import Role
 
     from tocsin.db.engine import session_scope
-    from tocsin.escalations import start_escalation
+    from tocsin.messages.escalations import start_escalation
 
     with session_scope() as session:
         page = start_escalation(

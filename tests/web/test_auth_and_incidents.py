@@ -34,9 +34,9 @@ def test_no_token_bad_token_and_revoked_token_are_401(api: Api) -> None:
 def test_token_create_prints_the_token_once_and_stores_only_its_hash(api: Api) -> None:
     from sqlmodel import select
     from tocsin.models import ApiToken
-    from tocsin.web.tokens import token_hash
 
     from tocsin.db.engine import session_scope
+    from tocsin.people.tokens import token_hash
 
     created = ok("token", "create", "carl", "--name", "nightly export", "--json").json()
     assert created["person"] == "carl" and created["token"].startswith("tsn_")

@@ -97,7 +97,7 @@ def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(console: C
 
 def test_approving_content_that_changed_since_it_was_shown_is_refused_and_the_diff_shows_why(console: Console) -> None:
     from tocsin.db.engine import session_scope
-    from tocsin.drafts import edit_draft
+    from tocsin.drafts.drafting import edit_draft
 
     ident, made = setup(console)
     lena = console.as_person("lena")
@@ -141,7 +141,7 @@ def test_reject_needs_a_comment_and_records_it(console: Console) -> None:
 
 def test_the_html_body_cannot_run_in_the_console(console: Console) -> None:
     from tocsin.db.engine import session_scope
-    from tocsin.drafts import edit_draft
+    from tocsin.drafts.drafting import edit_draft
 
     _, made = setup(console)
     with session_scope() as session:
@@ -156,7 +156,7 @@ def test_a_long_notice_is_shown_whole_before_the_approve_button(console: Console
     from pathlib import Path
 
     from tocsin.db.engine import session_scope
-    from tocsin.drafts import edit_draft
+    from tocsin.drafts.drafting import edit_draft
 
     _, made = setup(console)
     long_text = "".join(f"{n}. A measure taken, described at some length so that the line wraps on a laptop.\n"
@@ -186,7 +186,7 @@ def test_a_long_notice_is_shown_whole_before_the_approve_button(console: Console
 
 def test_the_html_body_alone_is_served_verbatim_under_a_sandbox_policy(console: Console) -> None:
     from tocsin.db.engine import session_scope
-    from tocsin.drafts import edit_draft
+    from tocsin.drafts.drafting import edit_draft
 
     _, made = setup(console)
     hostile = '<p>Hi</p><script>alert("x")</script><form action="https://evil.example"><button>Go</button></form>'

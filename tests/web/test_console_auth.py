@@ -138,7 +138,7 @@ def test_login_never_redirects_off_site(console: Console) -> None:
 
 def test_people_passwd_and_admin_from_the_cli(console: Console) -> None:
     from tocsin.db.engine import session_scope
-    from tocsin.people import get_person
+    from tocsin.people.directory import get_person
 
     assert run_cli("people", "passwd", "lena", "--password-stdin", stdin="short\n").exit_code == 2
     ok("people", "passwd", "lena", "--password-stdin", stdin="lena's long passphrase\n")
@@ -154,7 +154,7 @@ def test_people_passwd_and_admin_from_the_cli(console: Console) -> None:
 
 
 def test_one_address_guessing_many_handles_is_locked_out_until_the_window_passes(console: Console) -> None:
-    from tocsin.clocks import FixedClock, use_clock, utcnow
+    from tocsin.core.clocks import FixedClock, use_clock, utcnow
 
     set_password("lena")
     clock = FixedClock(utcnow())

@@ -21,7 +21,7 @@ GDPR = "eu.gdpr.art33.supervisory_authority"
 
 def breach(console: Console, **fields: object) -> int:
     """A declared breach whose facts trigger obligations (aware two hours ago), with lena as legal."""
-    from tocsin.clocks import iso_utc, utcnow
+    from tocsin.core.clocks import iso_utc, utcnow
 
     aware = iso_utc(utcnow() - timedelta(hours=2)) or ""
     facts = yaml.safe_load(SAMPLE.read_text().replace("AWARE_AT", aware))
@@ -104,7 +104,7 @@ def test_open_escalations_are_acknowledged_from_the_page_by_those_paged(console:
 
 def test_drafts_sentiment_chart_and_timeline_newest_first(console: Console) -> None:
     from tocsin.db.engine import session_scope
-    from tocsin.sentiment_alerts import attach_alert
+    from tocsin.social.alerts import attach_alert
 
     ident = breach(console)
     made = draft_in_review(ident)

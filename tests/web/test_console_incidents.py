@@ -18,14 +18,14 @@ SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-breach.yaml"
 
 def set_zone(handle: str, zone: str) -> None:
     from tocsin.db.engine import session_scope
-    from tocsin.people import upsert_person
+    from tocsin.people.directory import upsert_person
 
     with session_scope() as session:
         upsert_person(session, handle, timezone=zone)
 
 
 def sample_facts(hours_ago: float) -> str:
-    from tocsin.clocks import iso_utc, utcnow
+    from tocsin.core.clocks import iso_utc, utcnow
 
     return SAMPLE.read_text().replace("AWARE_AT", iso_utc(utcnow() - timedelta(hours=hours_ago)) or "")
 
@@ -211,7 +211,7 @@ def upload_form(console: Console, who: str, incident: int, fields: dict[str, str
 
 
 def uploads_home() -> Path:
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
 
     return get_settings().home / "uploads"
 
@@ -275,9 +275,9 @@ def test_a_good_upload_is_stored_privately_passed_as_a_path_and_purged_after_ret
     from sqlmodel import select
     from tocsin.models.playbook_run import PlaybookRun
 
-    from tocsin.clocks import utcnow
+    from tocsin.core.clocks import utcnow
     from tocsin.db.engine import session_scope
-    from tocsin.purge_files import purge_files
+    from tocsin.retention.files import purge_files
 
     incident = declare(console.api, commander="alice")["id"]
     rows = "email,name\nana@example.org,Ana\n"

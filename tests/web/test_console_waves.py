@@ -14,9 +14,9 @@ from tests.web.console_helpers import Console
 
 
 def test_a_wave_is_followed_while_it_runs_and_counted_when_it_ends(console: Console, tmp_path: Path) -> None:
-    from tocsin.channels import email_channel
     from tocsin.db.engine import session_scope
-    from tocsin.wave import run_wave
+    from tocsin.messages.channels import email_channel
+    from tocsin.wave.run import run_wave
 
     incident = declare_incident()
     draft = draft_for(incident)

@@ -51,7 +51,7 @@ def slack(api: Api) -> Iterator[tuple[TestClient, ResponseUrlServer]]:
     """The app configured with the local response_url server as its Slack base URL."""
     from tocsin.web.app import create_app
 
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
 
     hooks = ResponseUrlServer()
     settings = get_settings().model_copy(update={"slack_base_url": f"{hooks.base}/api/"})
@@ -165,7 +165,7 @@ def test_slash_command_usage_answers_at_once_and_declare_runs_in_the_background(
 def test_slack_is_refused_when_no_signing_secret_is_configured(api: Api) -> None:
     from tocsin.web.app import create_app
 
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
 
     with TestClient(create_app(get_settings().model_copy(update={"slack_signing_secret": None}))) as client:
         refused = client.post("/slack/commands", content=b"command=/tocsin")
@@ -175,7 +175,7 @@ def test_slack_is_refused_when_no_signing_secret_is_configured(api: Api) -> None
 def test_replies_go_only_to_slack_or_the_configured_base() -> None:
     from tocsin.web.slack import reply_allowed
 
-    from tocsin.config import Settings
+    from tocsin.core.config import Settings
 
     plain = Settings()
     assert reply_allowed("https://hooks.slack.com/actions/T0/1/xyz", plain)

@@ -20,7 +20,7 @@ SURGE_AT = START + timedelta(days=2, hours=14, minutes=3)
 def queued_delivery(incident: int, email: str, message_id: str) -> None:
     from tocsin.models import Delivery, DeliveryBatch, NoticeWave
 
-    from tocsin.clocks import utcnow
+    from tocsin.core.clocks import utcnow
     from tocsin.db.engine import session_scope
 
     with session_scope() as session:
@@ -38,7 +38,7 @@ def delivery_status(message_id: str) -> str:
     from sqlalchemy import select
 
     from tocsin.db.engine import session_scope
-    from tocsin.delivery_status import DELIVERIES, STATUS, WITH_BATCH
+    from tocsin.wave.status import DELIVERIES, STATUS, WITH_BATCH
 
     statement = select(STATUS).select_from(WITH_BATCH).where(DELIVERIES.c.message_id == message_id)
     with session_scope() as session:
@@ -81,7 +81,7 @@ def test_with_a_public_key_only_signed_webhooks_are_accepted(api: Api) -> None:
     from tocsin.notifications.sendgrid_events import SIGNATURE_HEADER, TIMESTAMP_HEADER
     from tocsin.web.app import create_app
 
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
 
     private_key = ec.generate_private_key(ec.SECP256R1())
     public_der = private_key.public_key().public_bytes(
@@ -146,7 +146,7 @@ def test_without_an_incident_a_negative_spike_is_proposed_to_the_on_duty_command
     from sqlmodel import select
     from tocsin.models import OutboundMessage
 
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
     from tocsin.db.engine import session_scope
 
     monkeypatch.setenv("TOCSIN_ON_DUTY_COMMANDER", "alice")

@@ -13,7 +13,7 @@ import typer
 
 from tocsin.cli import commands  # noqa: F401  (registers the commands on `app`)
 from tocsin.cli.app import app
-from tocsin.errors import TocsinError
+from tocsin.core.errors import TocsinError
 
 
 def main() -> None:

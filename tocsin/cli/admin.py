@@ -20,9 +20,9 @@ def verify(
     incident: Annotated[str, typer.Argument(help="Incident id, or `all`.")], json_output: bool = JSON_OPTION
 ) -> None:
     """Check that no timeline event was edited, deleted or reordered. Exit 1 if any was."""
-    from tocsin.audit import verify_incident
+    from tocsin.audit.timeline import verify_incident
     from tocsin.db.engine import session_scope
-    from tocsin.incidents import list_incidents, parse_incident_id
+    from tocsin.incidents.service import list_incidents, parse_incident_id
 
     with session_scope() as session:
         ids = sorted(i.id or 0 for i in list_incidents(session)) if incident == "all" else [parse_incident_id(incident)]
@@ -45,7 +45,7 @@ def verify(
 @db_app.command("upgrade")
 def upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Migrate the configured database to the newest schema (or REVISION)."""
-    from tocsin.config import get_settings, mask_url
+    from tocsin.core.config import get_settings, mask_url
     from tocsin.db.engine import engine_for
     from tocsin.db.migrate import current_revision
     from tocsin.db.migrate import upgrade as run_upgrade
@@ -59,7 +59,7 @@ def upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @db_app.command("current")
 def current(json_output: bool = JSON_OPTION) -> None:
     """The schema revision of the configured database, and the newest one."""
-    from tocsin.config import get_settings, mask_url
+    from tocsin.core.config import get_settings, mask_url
     from tocsin.db.engine import engine_for
     from tocsin.db.migrate import current_revision, head_revision
 
@@ -76,7 +76,7 @@ def show_config(json_output: bool = JSON_OPTION) -> None:
     """The settings in force (secrets masked) and where they come from."""
     from rich.table import Table
 
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
 
     data = get_settings().masked()
     if json_output:

@@ -21,9 +21,9 @@ def review(
 ) -> None:
     """Send a draft to legal for review."""
     from tocsin.db.engine import session_scope
-    from tocsin.draft_views import draft_dict
-    from tocsin.drafts import parse_draft_id, submit_for_review
-    from tocsin.incidents import people_with_role
+    from tocsin.drafts.drafting import parse_draft_id, submit_for_review
+    from tocsin.drafts.views import draft_dict
+    from tocsin.incidents.service import people_with_role
     from tocsin.models import Role
 
     who = acting_person(actor)
@@ -55,11 +55,11 @@ def approve(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Approve a draft's exact current content (legal role, and not its author)."""
-    from tocsin.approvals import approve as record_approval
+    from tocsin.core.errors import InvalidInput
     from tocsin.db.engine import session_scope
-    from tocsin.draft_views import approval_dict
-    from tocsin.drafts import parse_draft_id
-    from tocsin.errors import InvalidInput
+    from tocsin.drafts.approvals import approve as record_approval
+    from tocsin.drafts.drafting import parse_draft_id
+    from tocsin.drafts.views import approval_dict
 
     who = acting_person(actor)
     if expected_hash is not None and len(expected_hash.strip()) < 12:
@@ -87,10 +87,10 @@ def reject(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Reject a draft, saying what must change."""
-    from tocsin.approvals import reject as record_rejection
     from tocsin.db.engine import session_scope
-    from tocsin.draft_views import approval_dict
-    from tocsin.drafts import parse_draft_id
+    from tocsin.drafts.approvals import reject as record_rejection
+    from tocsin.drafts.drafting import parse_draft_id
+    from tocsin.drafts.views import approval_dict
 
     who = acting_person(actor)
     draft_id = parse_draft_id(draft)
@@ -108,7 +108,7 @@ def reject(
 def _continue(draft_id: int) -> None:
     from tocsin.cli.output import continue_playbooks
     from tocsin.db.engine import session_scope
-    from tocsin.drafts import get_draft
+    from tocsin.drafts.drafting import get_draft
 
     with session_scope() as session:
         incident_id = get_draft(session, draft_id).incident_id

@@ -32,11 +32,11 @@ def show_clock(
 ) -> None:
     """The live countdown of every obligation of an incident."""
     from tocsin.cli.clock_view import render_clock
-    from tocsin.clocks import iso_utc, utcnow
-    from tocsin.countdown import clock_rows
+    from tocsin.core.clocks import iso_utc, utcnow
     from tocsin.db.engine import session_scope
-    from tocsin.incidents import get_incident, parse_incident_id
-    from tocsin.obligations import obligations_of
+    from tocsin.incidents.service import get_incident, parse_incident_id
+    from tocsin.obligations.countdown import clock_rows
+    from tocsin.obligations.service import obligations_of
 
     incident_id = parse_incident_id(incident)
     now = utcnow()
@@ -84,11 +84,11 @@ def facts(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Replace an incident's facts document and recompute its obligations."""
+    from tocsin.core.documents import load_mapping
     from tocsin.db.engine import session_scope
-    from tocsin.documents import load_mapping
-    from tocsin.facts import validate_facts
-    from tocsin.incidents import get_incident, parse_incident_id
-    from tocsin.obligations import set_facts
+    from tocsin.incidents.facts import validate_facts
+    from tocsin.incidents.service import get_incident, parse_incident_id
+    from tocsin.obligations.service import set_facts
 
     document, name = load_mapping(file)
     validate_facts(document, where=name)
@@ -109,10 +109,10 @@ def _record(
     json_output: bool,
     must_be_owed: str | None = None,
 ) -> None:
-    from tocsin.clocks import parse_instant, utcnow
+    from tocsin.core.clocks import parse_instant, utcnow
     from tocsin.db.engine import session_scope
-    from tocsin.incidents import get_incident, parse_incident_id
-    from tocsin.obligations import record_event, record_submission
+    from tocsin.incidents.service import get_incident, parse_incident_id
+    from tocsin.obligations.service import record_event, record_submission
 
     when = parse_instant(at, field_name="--at") if at else utcnow()
     with session_scope() as session:
@@ -145,7 +145,7 @@ def run_scheduler(
     """Run the reminder scheduler in the foreground (one per database)."""
     import logging
 
-    from tocsin import scheduler
+    from tocsin.obligations import scheduler as scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

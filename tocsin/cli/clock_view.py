@@ -8,8 +8,8 @@ from typing import Any
 from rich.table import Table
 
 from tocsin.cli.output import console
-from tocsin.clocks import humanize_delta, local_display
-from tocsin.countdown import Standing
+from tocsin.core.clocks import humanize_delta, local_display
+from tocsin.obligations.countdown import Standing
 
 STYLE = {
     Standing.overdue: "bold red",

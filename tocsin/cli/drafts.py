@@ -37,8 +37,8 @@ VARS_OPTION = typer.Option(None, "--vars", help="YAML/JSON file of inputs (key: 
 
 
 def collect_inputs(pairs: list[str] | None, file: Path | None) -> dict[str, Any]:
-    from tocsin.documents import load_mapping, read_text
-    from tocsin.errors import InvalidInput
+    from tocsin.core.documents import load_mapping, read_text
+    from tocsin.core.errors import InvalidInput
     from tocsin.templates.manifest import IDENTIFIER
 
     inputs: dict[str, Any] = {}
@@ -79,9 +79,9 @@ def new(
 ) -> None:
     """Render a draft from a template and the incident's facts (`tocsin draft ID TEMPLATE`)."""
     from tocsin.db.engine import session_scope
-    from tocsin.draft_views import draft_dict
-    from tocsin.drafts import DraftRequest, create_draft
-    from tocsin.incidents import parse_incident_id
+    from tocsin.drafts.drafting import DraftRequest, create_draft
+    from tocsin.drafts.views import draft_dict
+    from tocsin.incidents.service import parse_incident_id
     from tocsin.templates.problems import MissingInputs
 
     who = acting_person(actor)
@@ -122,9 +122,9 @@ def list_drafts(
     from rich.table import Table
 
     from tocsin.db.engine import session_scope
-    from tocsin.draft_views import draft_dict
-    from tocsin.drafts import list_drafts as query
-    from tocsin.incidents import parse_incident_id
+    from tocsin.drafts.drafting import list_drafts as query
+    from tocsin.drafts.views import draft_dict
+    from tocsin.incidents.service import parse_incident_id
 
     with session_scope() as session:
         rows = [draft_dict(d, content=False) for d in query(session, parse_incident_id(incident))]
@@ -160,10 +160,10 @@ def show(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """A draft's content, its decision and whether it may be sent, and the diff against the previous revision."""
+    from tocsin.core.errors import InvalidInput
     from tocsin.db.engine import session_scope
-    from tocsin.draft_review import review_data
-    from tocsin.drafts import parse_draft_id
-    from tocsin.errors import InvalidInput
+    from tocsin.drafts.drafting import parse_draft_id
+    from tocsin.drafts.review import review_data
 
     if part is not None and part not in ("subject", "text", "html"):
         raise InvalidInput(f"--part {part!r}: one of subject, text, html")
@@ -223,11 +223,11 @@ def edit(
 ) -> None:
     """Change a draft: by hand (--file, --subject) or by re-rendering with new inputs (--var, --vars).
     An approved draft goes back to review."""
+    from tocsin.core.documents import read_text
+    from tocsin.core.errors import InvalidInput
     from tocsin.db.engine import session_scope
-    from tocsin.documents import read_text
-    from tocsin.draft_views import draft_dict
-    from tocsin.drafts import edit_draft, parse_draft_id
-    from tocsin.errors import InvalidInput
+    from tocsin.drafts.drafting import edit_draft, parse_draft_id
+    from tocsin.drafts.views import draft_dict
     from tocsin.templates.problems import MissingInputs
 
     who = acting_person(actor)
@@ -266,10 +266,10 @@ def mark_sent(
 ) -> None:
     """Record that an approved draft was sent (e.g. submitted through a regulator's web form).
     Refused unless legal approved exactly the current content."""
-    from tocsin.approvals import mark_sent as record_sent
     from tocsin.db.engine import session_scope
-    from tocsin.draft_views import draft_dict
-    from tocsin.drafts import parse_draft_id
+    from tocsin.drafts.approvals import mark_sent as record_sent
+    from tocsin.drafts.drafting import parse_draft_id
+    from tocsin.drafts.views import draft_dict
 
     who = acting_person(actor)
     with session_scope() as session:

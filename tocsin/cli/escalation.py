@@ -11,7 +11,7 @@ from tocsin.cli.output import AS_OPTION, JSON_OPTION, acting_person, console, di
 
 
 def _escalation_id(text: str) -> int:
-    from tocsin.errors import InvalidInput
+    from tocsin.core.errors import InvalidInput
 
     raw = text.strip()
     number = raw[2:] if raw.upper().startswith("E-") else raw
@@ -27,9 +27,9 @@ def ack(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Acknowledge a page: the escalation stops paging the next people."""
-    from tocsin.clocks import iso_utc
+    from tocsin.core.clocks import iso_utc
     from tocsin.db.engine import session_scope
-    from tocsin.escalations import acknowledge
+    from tocsin.messages.escalations import acknowledge
 
     who = acting_person(actor)
     with session_scope() as session:
@@ -58,10 +58,10 @@ def escalations(
     """Open escalations: who is paged now and when the next level is paged."""
     from rich.table import Table
 
-    from tocsin.clocks import iso_utc, local_display
+    from tocsin.core.clocks import iso_utc, local_display
     from tocsin.db.engine import session_scope
-    from tocsin.escalations import open_escalations
-    from tocsin.incidents import parse_incident_id
+    from tocsin.incidents.service import parse_incident_id
+    from tocsin.messages.escalations import open_escalations
 
     incident_id = parse_incident_id(incident) if incident else None
     with session_scope() as session:

@@ -41,16 +41,16 @@ def declare(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Declare an incident."""
-    from tocsin.clocks import parse_instant, utcnow
-    from tocsin.config import get_settings
+    from tocsin.core.clocks import parse_instant, utcnow
+    from tocsin.core.config import get_settings
+    from tocsin.core.documents import load_mapping
     from tocsin.db.engine import session_scope
-    from tocsin.documents import load_mapping
-    from tocsin.facts import entity_timezone, validate_facts
-    from tocsin.incidents import Declaration, parse_choice, roles_of
-    from tocsin.incidents import declare as declare_incident
+    from tocsin.incidents.facts import entity_timezone, validate_facts
+    from tocsin.incidents.service import Declaration, parse_choice, roles_of
+    from tocsin.incidents.service import declare as declare_incident
+    from tocsin.incidents.views import incident_dict
     from tocsin.models import IncidentKind, Severity
-    from tocsin.people import check_handle
-    from tocsin.serialize import incident_dict
+    from tocsin.people.directory import check_handle
 
     settings = get_settings()
     who = acting_person(actor)
@@ -101,13 +101,13 @@ def list_incidents(
     """List incidents, newest first."""
     from rich.table import Table
 
-    from tocsin.clocks import local_display, parse_instant
+    from tocsin.core.clocks import local_display, parse_instant
     from tocsin.db.engine import session_scope
-    from tocsin.incidents import list_incidents as query
-    from tocsin.incidents import parse_choice, roles_by_incident
-    from tocsin.lifecycle import parse_status
+    from tocsin.incidents.lifecycle import parse_status
+    from tocsin.incidents.service import list_incidents as query
+    from tocsin.incidents.service import parse_choice, roles_by_incident
+    from tocsin.incidents.views import incident_dict
     from tocsin.models import IncidentKind
-    from tocsin.serialize import incident_dict
 
     status_filter = parse_status(status) if status else None
     kind_filter = parse_choice(IncidentKind, kind.strip().lower(), "kind") if kind else None
@@ -142,13 +142,13 @@ def show(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """An incident's summary, its people and its timeline."""
-    from tocsin.audit import timeline
+    from tocsin.audit.timeline import timeline
     from tocsin.cli.render import render_incident
     from tocsin.db.engine import session_scope
-    from tocsin.dispatch import undelivered_messages
     from tocsin.flows.progress import runs_of
-    from tocsin.incidents import get_incident, parse_incident_id, roles_of
-    from tocsin.serialize import event_dict, incident_dict
+    from tocsin.incidents.service import get_incident, parse_incident_id, roles_of
+    from tocsin.incidents.views import event_dict, incident_dict
+    from tocsin.messages.queue import undelivered_messages
 
     incident_id = parse_incident_id(incident)
     with session_scope() as session:
@@ -196,8 +196,8 @@ def status(
 ) -> None:
     """Move an incident to its next status (only legal transitions)."""
     from tocsin.db.engine import session_scope
-    from tocsin.incidents import change_status, parse_incident_id
-    from tocsin.serialize import incident_dict
+    from tocsin.incidents.service import change_status, parse_incident_id
+    from tocsin.incidents.views import incident_dict
 
     who = acting_person(actor)
     with session_scope() as session:
@@ -224,9 +224,9 @@ def assign(
 ) -> None:
     """Give a person a role on an incident."""
     from tocsin.db.engine import session_scope
-    from tocsin.incidents import assign as assign_role
-    from tocsin.incidents import get_incident, parse_incident_id, roles_of
-    from tocsin.serialize import incident_dict
+    from tocsin.incidents.service import assign as assign_role
+    from tocsin.incidents.service import get_incident, parse_incident_id, roles_of
+    from tocsin.incidents.views import incident_dict
 
     who = acting_person(actor)
     incident_id = parse_incident_id(incident)
@@ -248,9 +248,9 @@ def close(
 ) -> None:
     """Close an incident (from monitoring, or early as a false alarm)."""
     from tocsin.db.engine import session_scope
-    from tocsin.incidents import close as close_incident
-    from tocsin.incidents import parse_incident_id
-    from tocsin.serialize import incident_dict
+    from tocsin.incidents.service import close as close_incident
+    from tocsin.incidents.service import parse_incident_id
+    from tocsin.incidents.views import incident_dict
 
     with session_scope() as session:
         data = incident_dict(

@@ -14,7 +14,7 @@ from tocsin.cli.app import app
 from tocsin.cli.output import AS_OPTION, JSON_OPTION, acting_person, console, print_json
 
 if TYPE_CHECKING:
-    from tocsin.wave import WaveReport
+    from tocsin.wave.run import WaveReport
 
 SHOWN_INVALID_ROWS = 20
 
@@ -32,12 +32,12 @@ def notify(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Send approved notice(s) to every recipient in FILE, exactly once each; rerun to resume."""
-    from tocsin.channels import describe_channel, email_channel
     from tocsin.db.engine import session_scope
-    from tocsin.drafts import parse_draft_id
-    from tocsin.incidents import parse_incident_id
-    from tocsin.recipients import count_rows
-    from tocsin.wave import run_wave
+    from tocsin.drafts.drafting import parse_draft_id
+    from tocsin.incidents.service import parse_incident_id
+    from tocsin.messages.channels import describe_channel, email_channel
+    from tocsin.wave.recipients import count_rows
+    from tocsin.wave.run import run_wave
 
     who = acting_person(actor)
     incident_id = parse_incident_id(incident)
@@ -103,7 +103,7 @@ def _progress(total: int, *, enabled: bool) -> Iterator[Callable[[WaveReport], N
 
 def _write_invalid_rows(report: WaveReport) -> Path:
     """Line numbers and reasons only (no personal data), next to the other reports."""
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
 
     folder = get_settings().reports_dir
     folder.mkdir(parents=True, exist_ok=True)
@@ -150,8 +150,8 @@ def waves(
     from rich.table import Table
 
     from tocsin.db.engine import session_scope
-    from tocsin.incidents import parse_incident_id
-    from tocsin.wave_progress import wave_rows
+    from tocsin.incidents.service import parse_incident_id
+    from tocsin.wave.progress import wave_rows
 
     with session_scope() as session:
         view = wave_rows(session, parse_incident_id(incident))

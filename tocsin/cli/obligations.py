@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from tocsin.cli.app import app
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 _WAITING_PREFIXES = ("clock-start event", "proposed rule", "outside regimes_in_scope_only")
 

@@ -23,14 +23,14 @@ def print_json(data: Any) -> None:
 
 
 def acting_person(explicit: str | None) -> str:
-    from tocsin.people import check_handle
+    from tocsin.people.directory import check_handle
 
     return check_handle(explicit or os.environ.get("TOCSIN_USER") or getpass.getuser())
 
 
 def display_zone() -> str:
     """The viewer's zone: TOCSIN_TIMEZONE, else the system's local zone, else UTC."""
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
 
     configured = get_settings().timezone
     if configured:

@@ -27,10 +27,10 @@ def add(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Add a person, or update their details."""
-    from tocsin.clocks import zone
+    from tocsin.core.clocks import zone
     from tocsin.db.engine import session_scope
-    from tocsin.people import upsert_person
-    from tocsin.serialize import person_dict
+    from tocsin.incidents.views import person_dict
+    from tocsin.people.directory import upsert_person
 
     if timezone:
         zone(timezone)
@@ -47,7 +47,7 @@ def add(
             )
         )
         if admin is not None:
-            from tocsin.passwords import set_admin
+            from tocsin.people.passwords import set_admin
 
             data = person_dict(set_admin(session, handle, admin))
     if json_output:
@@ -62,8 +62,8 @@ def list_people(json_output: bool = JSON_OPTION) -> None:
     from rich.table import Table
 
     from tocsin.db.engine import session_scope
-    from tocsin.people import list_people as query
-    from tocsin.serialize import person_dict
+    from tocsin.incidents.views import person_dict
+    from tocsin.people.directory import list_people as query
 
     with session_scope() as session:
         rows = [person_dict(p) for p in query(session)]
@@ -90,10 +90,10 @@ def passwd(
     """Set a person's web-console password (asked twice; only its argon2 hash is stored)."""
     import sys
 
+    from tocsin.core.errors import InvalidInput
     from tocsin.db.engine import session_scope
-    from tocsin.errors import InvalidInput
-    from tocsin.passwords import MIN_LENGTH, clear_password, set_password
-    from tocsin.people import get_person
+    from tocsin.people.directory import get_person
+    from tocsin.people.passwords import MIN_LENGTH, clear_password, set_password
 
     if remove:
         with session_scope() as session:
@@ -121,8 +121,8 @@ def admin(
 ) -> None:
     """Make a person an admin (may launch playbooks on and close any incident), or revoke it."""
     from tocsin.db.engine import session_scope
-    from tocsin.passwords import set_admin
-    from tocsin.serialize import person_dict
+    from tocsin.incidents.views import person_dict
+    from tocsin.people.passwords import set_admin
 
     with session_scope() as session:
         data = person_dict(set_admin(session, handle, grant))

@@ -18,8 +18,8 @@ INPUTS_FILE = typer.Option(None, "--inputs", help="YAML/JSON file of playbook in
 
 
 def parse_inputs(pairs: list[str] | None, file: Path | None) -> dict[str, str]:
-    from tocsin.documents import load_mapping
-    from tocsin.errors import InvalidInput
+    from tocsin.core.documents import load_mapping
+    from tocsin.core.errors import InvalidInput
 
     values: dict[str, str] = {}
     if file is not None:
@@ -106,7 +106,7 @@ def launch(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Launch a playbook on an incident: urgent steps now, the rest as a Prefect flow."""
-    from tocsin.incidents import parse_incident_id
+    from tocsin.incidents.service import parse_incident_id
 
     data = launch_and_start(
         parse_incident_id(incident), playbook, parse_inputs(inputs, inputs_file), acting_person(actor), wait=wait
@@ -143,7 +143,7 @@ def runs(incident: Annotated[str, typer.Argument(help="Incident id.")], json_out
     from tocsin.cli.render import render_runs
     from tocsin.db.engine import session_scope
     from tocsin.flows.progress import runs_of
-    from tocsin.incidents import parse_incident_id
+    from tocsin.incidents.service import parse_incident_id
 
     with session_scope() as session:
         data = runs_of(session, parse_incident_id(incident))
@@ -158,12 +158,12 @@ def tasks(incident: Annotated[str, typer.Argument(help="Incident id.")], json_ou
     """Checklist tasks on an incident, with their due times."""
     from rich.table import Table
 
-    from tocsin.checklists import items_of
     from tocsin.cli.output import display_zone
     from tocsin.cli.render import local_or_dash
-    from tocsin.clocks import iso_utc
+    from tocsin.core.clocks import iso_utc
     from tocsin.db.engine import session_scope
-    from tocsin.incidents import parse_incident_id
+    from tocsin.incidents.checklists import items_of
+    from tocsin.incidents.service import parse_incident_id
 
     with session_scope() as session:
         rows = [
@@ -195,9 +195,9 @@ def task_done(
     actor: str | None = AS_OPTION,
 ) -> None:
     """Mark a checklist task done: `tocsin task done 12`."""
-    from tocsin.checklists import mark_done
+    from tocsin.core.errors import InvalidInput
     from tocsin.db.engine import session_scope
-    from tocsin.errors import InvalidInput
+    from tocsin.incidents.checklists import mark_done
 
     if action != "done":
         raise InvalidInput(f"unknown task action {action!r}; use `tocsin task done ID`")

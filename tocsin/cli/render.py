@@ -8,8 +8,8 @@ from typing import Any
 from rich.table import Table
 
 from tocsin.cli.output import console
-from tocsin.clocks import local_display, parse_instant
-from tocsin.serialize import event_summary
+from tocsin.core.clocks import local_display, parse_instant
+from tocsin.incidents.views import event_summary
 
 
 def local_or_dash(value: str | None, zone_name: str, dash: str = "—") -> str:

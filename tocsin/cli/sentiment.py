@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tocsin.cli.app import app
-from tocsin.errors import InvalidInput
+from tocsin.core.errors import InvalidInput
 
 if TYPE_CHECKING:
     from tocsin.sentiment.detector import Alert, DetectorConfig
@@ -164,8 +164,8 @@ def raise_alerts(
 ) -> None:
     """Scan FILE and raise its new alerts: onto an incident's timeline and channel, or (without --incident)
     as a crisis proposal to the on-duty commander (TOCSIN_ON_DUTY_COMMANDER)."""
-    from tocsin.incidents import parse_incident_id
-    from tocsin.sentiment_watch import scan_and_raise
+    from tocsin.incidents.service import parse_incident_id
+    from tocsin.social.watch import scan_and_raise
 
     summary = scan_and_raise(file, incident_id=parse_incident_id(incident) if incident else None, brand=brand)
     typer.echo(

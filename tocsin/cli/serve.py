@@ -22,7 +22,7 @@ def serve(
     """Run the HTTP service: the web console (/), the JSON API (/api, OpenAPI at /docs), Slack and SendGrid."""
     import uvicorn
 
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
     from tocsin.db.engine import current_engine
     from tocsin.web.app import create_app
 
@@ -40,7 +40,7 @@ def create(
 ) -> None:
     """Create an API token. It is printed once: only its SHA-256 is stored."""
     from tocsin.db.engine import session_scope
-    from tocsin.web.tokens import create_token
+    from tocsin.people.tokens import create_token
 
     with session_scope() as session:
         created = create_token(session, person, name=name, actor=acting_person(actor))
@@ -57,9 +57,9 @@ def list_tokens(json_output: bool = JSON_OPTION) -> None:
     """API tokens (never the tokens themselves): who they act as and whether they are revoked."""
     from rich.table import Table
 
-    from tocsin.clocks import iso_utc
+    from tocsin.core.clocks import iso_utc
     from tocsin.db.engine import session_scope
-    from tocsin.web.tokens import list_tokens as query
+    from tocsin.people.tokens import list_tokens as query
 
     with session_scope() as session:
         rows = [
@@ -91,9 +91,9 @@ def revoke(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Revoke an API token: requests with it are refused from now on."""
-    from tocsin.clocks import iso_utc
+    from tocsin.core.clocks import iso_utc
     from tocsin.db.engine import session_scope
-    from tocsin.web.tokens import revoke_token
+    from tocsin.people.tokens import revoke_token
 
     with session_scope() as session:
         record = revoke_token(session, token_id)

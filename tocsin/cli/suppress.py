@@ -24,9 +24,9 @@ def webhook_sendgrid(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Apply SendGrid delivery events: delivery statuses, and bounces/unsubscribes to the suppression list."""
+    from tocsin.core.errors import InvalidInput
     from tocsin.db.engine import session_scope
-    from tocsin.deliveries import ingest_sendgrid_events
-    from tocsin.errors import InvalidInput
+    from tocsin.wave.deliveries import ingest_sendgrid_events
 
     if not body_file.is_file():
         raise InvalidInput("file not found", where=str(body_file))
@@ -55,7 +55,7 @@ def suppress_add(
 ) -> None:
     """Add an address to the suppression list (notice waves skip and count it)."""
     from tocsin.db.engine import session_scope
-    from tocsin.deliveries import add_suppression
+    from tocsin.wave.deliveries import add_suppression
 
     who = acting_person(actor)
     with session_scope() as session:
@@ -77,9 +77,9 @@ def suppress_list(
     """The suppression list, oldest first."""
     from rich.table import Table
 
-    from tocsin.clocks import iso_utc
+    from tocsin.core.clocks import iso_utc
     from tocsin.db.engine import session_scope
-    from tocsin.deliveries import list_suppressions
+    from tocsin.wave.deliveries import list_suppressions
 
     with session_scope() as session:
         rows = [
@@ -115,11 +115,11 @@ def purge(
     recipient lists (recipient_retention_days), mention streams (mention_retention_days)."""
     from datetime import UTC, datetime
 
-    from tocsin.clocks import utcnow
-    from tocsin.config import get_settings
+    from tocsin.core.clocks import utcnow
+    from tocsin.core.config import get_settings
     from tocsin.db.engine import session_scope
-    from tocsin.purge import purge_recipient_data
-    from tocsin.purge_files import purge_files
+    from tocsin.retention.files import purge_files
+    from tocsin.retention.purge import purge_recipient_data
 
     who = acting_person(actor)
     settings = get_settings()

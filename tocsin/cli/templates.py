@@ -64,7 +64,7 @@ def check(
 ) -> None:
     """Validate templates: manifests, syntax, variables, sandbox, required sections, and a test render of
     every locale. Exits 2 and prints `file:line: problem` for each problem."""
-    from tocsin.errors import InvalidInput
+    from tocsin.core.errors import InvalidInput
     from tocsin.templates.loader import BUILTIN_ROOT, check_folder, template_roots
 
     if path is not None and not path.expanduser().is_dir():

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
-from tocsin.config import get_settings
-from tocsin.errors import Conflict
+from tocsin.core.config import get_settings
+from tocsin.core.errors import Conflict
 
 
 def normalise_url(url: str) -> str:

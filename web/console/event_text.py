@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from tocsin.clocks import parse_instant, zone
+from tocsin.core.clocks import parse_instant, zone
 
 SUMMARY_CHARS = 120
 HASH = re.compile(r"\b([0-9a-f]{12})[0-9a-f]{52}\b")

@@ -15,7 +15,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from tocsin.clocks import iso_utc, to_utc, utcnow, zone
+from tocsin.core.clocks import iso_utc, to_utc, utcnow, zone
 
 HASH_SHOWN = 12
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tocsin.recipients import email_problem, normalise_email
+from tocsin.wave.recipients import email_problem, normalise_email
 
 FILE_KINDS = ("recipients", "mentions")
 ACCEPT = {"recipients": ".csv,.jsonl,.ndjson,text/csv", "mentions": ".jsonl,.ndjson,.json"}

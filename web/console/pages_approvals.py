@@ -21,8 +21,8 @@ from tocsin.web.console.pages_incidents import text
 from tocsin.web.console.render import page
 from tocsin.web.console.session import Viewer, checked_form, flash, viewer
 
+from tocsin.core.errors import Conflict, InvalidInput, NotFound
 from tocsin.db.engine import session_scope
-from tocsin.errors import Conflict, InvalidInput, NotFound
 
 router = APIRouter()
 LoggedIn = Annotated[Viewer, Depends(viewer)]
@@ -70,9 +70,9 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
 
 @router.get("/approvals")
 def approvals(request: Request, who: LoggedIn) -> Response:
-    from tocsin.clocks import utcnow
-    from tocsin.draft_review import review_queue
-    from tocsin.overview import incident_lines
+    from tocsin.core.clocks import utcnow
+    from tocsin.drafts.review import review_queue
+    from tocsin.incidents.overview import incident_lines
 
     with session_scope() as session:
         queue = review_queue(session, who.handle)
@@ -88,12 +88,12 @@ def approvals(request: Request, who: LoggedIn) -> Response:
 def _draft_context(draft_id: int, who: Viewer, revision: int | None) -> dict[str, Any]:
     from tocsin.models import DraftStatus, Role
 
-    from tocsin.approvals import refusal_for
-    from tocsin.clocks import parse_instant
-    from tocsin.draft_review import review_data
-    from tocsin.drafts import get_draft
-    from tocsin.incidents import get_incident, people_with_role
-    from tocsin.wave import wave_status
+    from tocsin.core.clocks import parse_instant
+    from tocsin.drafts.approvals import refusal_for
+    from tocsin.drafts.drafting import get_draft
+    from tocsin.drafts.review import review_data
+    from tocsin.incidents.service import get_incident, people_with_role
+    from tocsin.wave.run import wave_status
 
     with session_scope() as session:
         data = review_data(session, draft_id, revision)
@@ -121,7 +121,7 @@ def _draft_context(draft_id: int, who: Viewer, revision: int | None) -> dict[str
 
 @router.get("/drafts/{draft}")
 def draft_page(request: Request, draft: str, who: LoggedIn, revision: int | None = None) -> Response:
-    from tocsin.drafts import parse_draft_id
+    from tocsin.drafts.drafting import parse_draft_id
 
     return page(request, "draft.html", _draft_context(parse_draft_id(draft), who, revision))
 
@@ -130,8 +130,8 @@ def draft_page(request: Request, draft: str, who: LoggedIn, revision: int | None
 def draft_html_alone(draft: str, who: LoggedIn, revision: int | None = None) -> Response:
     """The HTML body of a revision, byte for byte, as a page of its own (to read it whole, outside any frame),
     under a CSP `sandbox` that gives it no origin, no scripts, no forms and no remote loads."""
-    from tocsin.draft_review import review_data
-    from tocsin.drafts import parse_draft_id
+    from tocsin.drafts.drafting import parse_draft_id
+    from tocsin.drafts.review import review_data
 
     with session_scope() as session:
         data = review_data(session, parse_draft_id(draft), revision)
@@ -141,7 +141,7 @@ def draft_html_alone(draft: str, who: LoggedIn, revision: int | None = None) -> 
 
 
 def _incident_of(draft_id: int) -> int:
-    from tocsin.drafts import get_draft
+    from tocsin.drafts.drafting import get_draft
 
     with session_scope() as session:
         return get_draft(session, draft_id).incident_id
@@ -150,8 +150,8 @@ def _incident_of(draft_id: int) -> int:
 @router.post("/drafts/{draft}/approve")
 def approve(request: Request, draft: str, who: LoggedIn, form: CheckedForm, tasks: BackgroundTasks) -> Response:
     """`tocsin approve DRAFT --hash SHA256` as the viewer: refused (409) if the content is not the one shown."""
-    from tocsin.approvals import approve as record_approval
-    from tocsin.drafts import parse_draft_id
+    from tocsin.drafts.approvals import approve as record_approval
+    from tocsin.drafts.drafting import parse_draft_id
 
     draft_id = parse_draft_id(draft)
     incident_id = _incident_of(draft_id)
@@ -176,8 +176,8 @@ def approve(request: Request, draft: str, who: LoggedIn, form: CheckedForm, task
 @router.post("/drafts/{draft}/reject")
 def reject(request: Request, draft: str, who: LoggedIn, form: CheckedForm, tasks: BackgroundTasks) -> Response:
     """`tocsin reject DRAFT --comment TEXT` as the viewer."""
-    from tocsin.approvals import reject as record_rejection
-    from tocsin.drafts import parse_draft_id
+    from tocsin.drafts.approvals import reject as record_rejection
+    from tocsin.drafts.drafting import parse_draft_id
 
     draft_id = parse_draft_id(draft)
     incident_id = _incident_of(draft_id)

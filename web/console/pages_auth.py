@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 from tocsin.web.console.render import page
 from tocsin.web.console.session import checked_form, current_viewer, end_session, start_session
 
-from tocsin.config import Settings
+from tocsin.core.config import Settings
 
 router = APIRouter()
 CheckedForm = Annotated[FormData, Depends(checked_form)]
@@ -45,7 +45,7 @@ def login_form(request: Request, next: str | None = None) -> Response:
 @router.post("/login")
 def login(request: Request, form: CheckedForm) -> Response:
     from tocsin.db.engine import session_scope
-    from tocsin.passwords import LoginRefused, Throttle, authenticate
+    from tocsin.people.passwords import LoginRefused, Throttle, authenticate
 
     settings: Settings = request.app.state.settings
     handle = str(form.get("handle") or "").strip()

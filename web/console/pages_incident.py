@@ -22,9 +22,9 @@ from tocsin.web.console.pages_incidents import incident_id_of, parse_local, text
 from tocsin.web.console.render import page
 from tocsin.web.console.session import Viewer, checked_form, flash, viewer
 
-from tocsin.clocks import utcnow
+from tocsin.core.clocks import utcnow
+from tocsin.core.errors import InvalidInput, NotFound
 from tocsin.db.engine import session_scope
-from tocsin.errors import InvalidInput, NotFound
 
 router = APIRouter()
 LoggedIn = Annotated[Viewer, Depends(viewer)]
@@ -48,9 +48,9 @@ STANDING_WORDS = {
 
 def clock_view(session: Session, incident_id: int, now: datetime) -> list[dict[str, Any]]:
     """Each active obligation with its countdown row (the same rows as `tocsin clock --json`)."""
-    from tocsin.clocks import parse_instant
-    from tocsin.countdown import clock_rows
-    from tocsin.obligations import obligations_of
+    from tocsin.core.clocks import parse_instant
+    from tocsin.obligations.countdown import clock_rows
+    from tocsin.obligations.service import obligations_of
 
     obligations = obligations_of(session, incident_id)
     rows = clock_rows(obligations, now)
@@ -94,7 +94,7 @@ def fact_value(value: Any) -> dict[str, Any]:
 
     from tocsin.web.console.event_text import INSTANT
 
-    from tocsin.clocks import parse_instant
+    from tocsin.core.clocks import parse_instant
 
     def flat(item: Any) -> str | None:
         if isinstance(item, bool):
@@ -132,8 +132,8 @@ def sentiment_chart(session: Session, incident_id: int) -> tuple[list[dict[str, 
     """The alerts attached to the incident, and their chart (None without alerts)."""
     from tocsin.sentiment.alert_chart import alerts_from_json, render_alerts_svg
 
-    from tocsin.clocks import parse_instant
-    from tocsin.sentiment_alerts import attached_alerts
+    from tocsin.core.clocks import parse_instant
+    from tocsin.social.alerts import attached_alerts
 
     alerts = attached_alerts(session, incident_id)
     if not alerts:
@@ -147,11 +147,11 @@ def sentiment_chart(session: Session, incident_id: int) -> tuple[list[dict[str, 
 def incident_view(session: Session, incident_id: int, who: Viewer, *, all_events: bool) -> dict[str, Any]:
     from tocsin.flows.progress import runs_of
 
-    from tocsin.audit import timeline
-    from tocsin.drafts import list_drafts
-    from tocsin.escalations import may_acknowledge, open_escalations
-    from tocsin.incidents import get_incident, roles_of
-    from tocsin.wave import wave_status
+    from tocsin.audit.timeline import timeline
+    from tocsin.drafts.drafting import list_drafts
+    from tocsin.incidents.service import get_incident, roles_of
+    from tocsin.messages.escalations import may_acknowledge, open_escalations
+    from tocsin.wave.run import wave_status
 
     now = utcnow()
     record = get_incident(session, incident_id)
@@ -195,8 +195,8 @@ def submit_obligation(
     request: Request, incident: str, rule: str, who: LoggedIn, form: CheckedForm, tasks: BackgroundTasks
 ) -> Response:
     """`tocsin submit INCIDENT RULE [--at] [--note]` as the viewer."""
-    from tocsin.incidents import get_incident
-    from tocsin.obligations import record_submission
+    from tocsin.incidents.service import get_incident
+    from tocsin.obligations.service import record_submission
 
     incident_id = incident_id_of(incident)
     back = RedirectResponse(f"/incidents/{incident_id}#clock", status_code=303)
@@ -215,7 +215,7 @@ def submit_obligation(
 
 def _obligation_words(incident_id: int, rule: str) -> str:
     """`to CNIL (GDPR Art. 33(1))` for a flash; the rule id when the obligation has no recipient or citation."""
-    from tocsin.obligations import obligations_of
+    from tocsin.obligations.service import obligations_of
 
     with session_scope() as session:
         found = next((o for o in obligations_of(session, incident_id) if o.rule == rule), None)
@@ -232,7 +232,7 @@ def acknowledge(
     """`tocsin ack ESCALATION` as the viewer (anyone paged, or holding the paged role)."""
     from tocsin.models.escalation import Escalation
 
-    from tocsin.escalations import acknowledge as ack
+    from tocsin.messages.escalations import acknowledge as ack
 
     if not escalation.isdigit():
         raise NotFound(f"no escalation {escalation}")

@@ -19,9 +19,9 @@ from tocsin.models import IncidentKind, IncidentStatus, Severity
 from tocsin.web.console.render import page
 from tocsin.web.console.session import Viewer, checked_form, flash, viewer
 
-from tocsin.clocks import to_utc, utcnow, zone
+from tocsin.core.clocks import to_utc, utcnow, zone
+from tocsin.core.errors import InvalidInput
 from tocsin.db.engine import session_scope
-from tocsin.errors import InvalidInput
 
 router = APIRouter()
 LoggedIn = Annotated[Viewer, Depends(viewer)]
@@ -69,14 +69,14 @@ def built_in_playbooks() -> list[Any]:
 
 
 def incident_id_of(incident: str) -> int:
-    from tocsin.incidents import parse_incident_id
+    from tocsin.incidents.service import parse_incident_id
 
     return parse_incident_id(incident)
 
 
 @router.get("/incidents")
 def incidents(request: Request, who: LoggedIn, closed: bool = False) -> Response:
-    from tocsin.overview import incident_lines
+    from tocsin.incidents.overview import incident_lines
 
     with session_scope() as session:
         lines = incident_lines(session, now=utcnow(), open_only=not closed)
@@ -104,8 +104,8 @@ def declare(request: Request, who: LoggedIn, form: CheckedForm) -> Response:
     from tocsin.flows.launch import launch_and_start
     from tocsin.playbooks.loader import get_built_in
 
-    from tocsin.declaring import build_declaration
-    from tocsin.incidents import declare as declare_incident
+    from tocsin.incidents.declaring import build_declaration
+    from tocsin.incidents.service import declare as declare_incident
 
     values = {name: text(form, name) for name in DECLARE_FIELDS}
     values["inputs"] = text(form, "inputs")
@@ -157,8 +157,8 @@ def _checked_inputs(playbook: Any, given: dict[str, Any]) -> dict[str, str]:
 
 def incident_summary(session: Session, incident_id: int) -> dict[str, Any]:
     """What the status form and page heads show of an incident, read in the caller's transaction."""
-    from tocsin.incidents import commander_of, get_incident
-    from tocsin.lifecycle import TRANSITIONS
+    from tocsin.incidents.lifecycle import TRANSITIONS
+    from tocsin.incidents.service import commander_of, get_incident
 
     record = get_incident(session, incident_id)
     return {
@@ -176,7 +176,7 @@ def incident_summary(session: Session, incident_id: int) -> dict[str, Any]:
 
 
 def viewer_may_steer(session: Session, incident_id: int, who: Viewer) -> bool:
-    from tocsin.permissions import may_steer
+    from tocsin.people.permissions import may_steer
 
     return may_steer(session, incident_id, who.handle)
 
@@ -194,7 +194,7 @@ def status_form(request: Request, incident: str, who: LoggedIn) -> Response:
 
 @router.post("/incidents/{incident}/status")
 def change_status(request: Request, incident: str, who: LoggedIn, form: CheckedForm) -> Response:
-    from tocsin.incidents import change_status as move
+    from tocsin.incidents.service import change_status as move
 
     incident_id = incident_id_of(incident)
     version = text(form, "version")

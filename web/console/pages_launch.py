@@ -26,9 +26,9 @@ from tocsin.web.console.render import page
 from tocsin.web.console.session import Viewer, checked_form, flash, viewer
 from tocsin.web.console.uploads import discard, file_problems, is_upload, store_upload
 
-from tocsin.config import Settings
+from tocsin.core.config import Settings
+from tocsin.core.errors import InvalidInput
 from tocsin.db.engine import session_scope
-from tocsin.errors import InvalidInput
 
 router = APIRouter()
 LoggedIn = Annotated[Viewer, Depends(viewer)]
@@ -72,8 +72,8 @@ def launch_form(request: Request, incident: str, who: LoggedIn, playbook: str | 
 
 def _authorize(incident_id: int, who: Viewer, playbook: str) -> None:
     """Refuse (on the timeline) before reading anything a non-commander sent."""
-    from tocsin.incidents import get_incident
-    from tocsin.permissions import authorize_launch
+    from tocsin.incidents.service import get_incident
+    from tocsin.people.permissions import authorize_launch
 
     with session_scope() as session:
         get_incident(session, incident_id)

@@ -15,7 +15,7 @@ from tocsin.web.console.pages_incidents import incident_id_of
 from tocsin.web.console.render import page
 from tocsin.web.console.session import Viewer, viewer
 
-from tocsin.clocks import parse_instant
+from tocsin.core.clocks import parse_instant
 from tocsin.db.engine import session_scope
 
 router = APIRouter()
@@ -32,8 +32,8 @@ OUTCOME_WORDS = {
 
 @router.get("/incidents/{incident}/waves")
 def waves_page(request: Request, incident: str, who: LoggedIn) -> Response:
-    from tocsin.incidents import get_incident
-    from tocsin.wave_progress import any_running, wave_rows
+    from tocsin.incidents.service import get_incident
+    from tocsin.wave.progress import any_running, wave_rows
 
     incident_id = incident_id_of(incident)
     with session_scope() as session:

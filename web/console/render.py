@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from tocsin.clocks import iso_utc, to_utc, utcnow, zone
+from tocsin.core.clocks import iso_utc, to_utc, utcnow, zone
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"

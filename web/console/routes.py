@@ -26,8 +26,8 @@ from tocsin.web.console import (
 from tocsin.web.console.render import STATIC, page
 from tocsin.web.console.session import SESSION_COOKIE, CsrfRefused, LoginRequired, secret_key
 
-from tocsin.config import Settings
-from tocsin.errors import TocsinError
+from tocsin.core.config import Settings
+from tocsin.core.errors import TocsinError
 
 # Each module has a `router`; the console's pages are these routers (not in the OpenAPI schema).
 ROUTERS: list[Any] = [

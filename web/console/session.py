@@ -19,7 +19,7 @@ from urllib.parse import quote
 from fastapi import Request
 from starlette.datastructures import FormData
 
-from tocsin.config import Settings
+from tocsin.core.config import Settings
 
 SESSION_COOKIE = "tocsin_session"
 TZ_COOKIE = "tz"
@@ -108,8 +108,8 @@ async def checked_form(request: Request) -> FormData:
 
 def known_zone(name: str | None) -> str | None:
     """`name` if it is a real IANA zone, else None."""
-    from tocsin.clocks import zone
-    from tocsin.errors import InvalidInput
+    from tocsin.core.clocks import zone
+    from tocsin.core.errors import InvalidInput
 
     name = (name or "").strip()
     if not name or len(name) > 64:
@@ -141,7 +141,7 @@ def current_viewer(request: Request) -> Viewer | None:
     handle = request.session.get("handle")
     if handle:
         from tocsin.db.engine import session_scope
-        from tocsin.people import find_person
+        from tocsin.people.directory import find_person
 
         with session_scope() as session:
             person = find_person(session, str(handle))

@@ -17,8 +17,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from tocsin.clocks import utcnow
-from tocsin.errors import InvalidInput
+from tocsin.core.clocks import utcnow
+from tocsin.core.errors import InvalidInput
 
 UPLOADS = "uploads"
 MAX_LISTED = 10  # bad lines named in a refusal; the rest are counted
@@ -70,7 +70,7 @@ def _listed(problems: list[str], total: int) -> list[str]:
 
 def recipient_problems(path: Path) -> list[str]:
     """What is wrong with a recipients file, line by line (empty list: every row can be used)."""
-    from tocsin.recipients import InvalidRow, read_recipients
+    from tocsin.wave.recipients import InvalidRow, read_recipients
 
     problems: list[str] = []
     bad = good = 0

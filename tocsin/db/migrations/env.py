@@ -10,7 +10,7 @@ import tocsin.models  # noqa: F401  (registers every table on SQLModel.metadata)
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:
-    from tocsin.config import get_settings
+    from tocsin.core.config import get_settings
     from tocsin.db.engine import engine_for
 
     engine = engine_for(get_settings().resolved_database_url)

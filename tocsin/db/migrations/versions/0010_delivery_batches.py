@@ -2,7 +2,7 @@
 
 A wave wrote every delivery row twice: `queued` before its request left, then `accepted` when the provider
 took the request. The second write is now one row per batch (`delivery_batch`, up to 1,000 deliveries):
-a `queued` delivery whose batch has `accepted_at` reads as accepted (tocsin.delivery_status).
+a `queued` delivery whose batch has `accepted_at` reads as accepted (tocsin.wave.status).
 
 Each row written also paid for every index and key on the table. What stays: the primary key, the unique
 (email, draft) that makes each send exactly-once, and `ix_delivery_batch_id` (a wave's rows are found
