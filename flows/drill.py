@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tocsin.flows.scenario import Scenario, mention_lines, write_recipients
+from tocsin.models import RUN_FINISHED, RunStatus
 from tocsin.playbooks.schema import parse_duration
 
 from tocsin.core.clocks import FixedClock, iso_utc, use_clock
@@ -128,12 +129,12 @@ def _run(
     feed = DrillMentions(folder / "mentions.jsonl", incident_id) if scenario.mentions is not None else None
     phase = _phase_runner(use_prefect)
     horizon = scenario.start + parse_duration(scenario.horizon)
-    status, stuck, phases, due = "running", None, 0, True
+    status, stuck, phases, due = RunStatus.running, None, 0, True
     while True:
-        finished = status in ("completed", "failed")
+        finished = status in RUN_FINISHED
         if not finished and (due or _run_due(run_id, clock.now())):
             status, phases = phase(run_id), phases + 1
-            finished = status in ("completed", "failed")
+            finished = status in RUN_FINISHED
             log.flush()
         upcoming = team.next_moment(run_id, clock.now(), include_run=not finished)
         if feed is not None and feed.next_moment() is not None:

@@ -1,5 +1,5 @@
 """The drill's social-media stream: mentions are released as simulated time passes, scored and run
-through the spike detector, and every alert is attached to the incident as it would be live."""
+through the spike detector, and every alert is raised onto the incident as the live watch raises it."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from tocsin.sentiment.detector import Alert
 from tocsin.sentiment.mention import parse_line
 from tocsin.sentiment.scan import Scan
 
+from tocsin.core.acting import Actor
 from tocsin.core.clocks import parse_instant
-from tocsin.db.engine import session_scope
-from tocsin.social.alerts import attach_alert
+from tocsin.social.actions import raise_alerts
+
+WATCH = Actor.system("sentiment")  # the watch is Tocsin, not a simulated person
 
 
 class DrillMentions:
@@ -47,10 +49,9 @@ class DrillMentions:
             self._next = next(self._pending, None)
         said = []
         if self.alerts:
-            with session_scope() as session:
-                for alert in self.alerts:
-                    attach_alert(session, self.incident_id, alert, source="drill stream")
-                    said.append(f"sentiment alert: {alert['kind']} spike detected at {alert['detected_at']}")
+            # Raised as Tocsin's watch would raise them live (through the sentiment door, as Tocsin itself).
+            raise_alerts(WATCH, self.alerts, incident_id=self.incident_id, brand=None, source="drill stream")
+            said += [f"sentiment alert: {a['kind']} spike detected at {a['detected_at']}" for a in self.alerts]
             self.alerts.clear()
         return said
 

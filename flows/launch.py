@@ -16,39 +16,32 @@ from typing import Any
 
 from sqlmodel import col, select
 from tocsin.flows.runner import URGENT, advance
+from tocsin.models import RUN_FINISHED, IncidentStatus, RunStatus
 from tocsin.models.playbook_run import PlaybookRun
 from tocsin.playbooks.loader import get_playbook
+from tocsin.playbooks.schema import Playbook
 
 from tocsin.audit.timeline import append_event
+from tocsin.core.acting import Actor, acting
 from tocsin.core.clocks import utcnow
-from tocsin.core.errors import InvalidInput
+from tocsin.core.errors import InvalidInput, NotFound
 from tocsin.db.engine import session_scope
 from tocsin.incidents.service import get_incident
+from tocsin.people.authorize import Subject, authorize
+from tocsin.policy import Action
 
 DEPLOYMENT = "tocsin-playbook/playbook"
 
 
-def launch(
-    incident_id: int,
-    playbook_name: str,
-    *,
-    inputs: dict[str, Any] | None = None,
-    actor: str,
-    drill: bool = False,
-    system: bool = False,
-    as_declarer: bool = False,
-) -> int:
-    """Record a run of the playbook on the incident. Only its commander or an admin launches (a refusal is
-    on the timeline); `as_declarer` also lets the declarer launch the first playbook as part of declaring;
-    `system` is for Tocsin's own launches (a Prefect deployment), which are not checked."""
+def check_inputs(playbook_name: str, inputs: dict[str, Any]) -> Playbook:
+    """The playbook (built in, or a file), if it exists and `inputs` gives every required input and nothing it
+    does not take."""
     playbook = get_playbook(playbook_name)
-    if not system:
-        from tocsin.people.permissions import authorize_launch
+    check_inputs_of(playbook, inputs)
+    return playbook
 
-        with session_scope() as session:
-            get_incident(session, incident_id)
-            authorize_launch(session, incident_id, actor=actor, playbook=playbook.name, as_declarer=as_declarer)
-    inputs = dict(inputs or {})
+
+def check_inputs_of(playbook: Playbook, inputs: dict[str, Any]) -> None:
     missing = [i.name for i in playbook.inputs if i.required and i.name not in inputs]
     if missing:
         described = "; ".join(f"{i.name}: {i.description}" for i in playbook.inputs if i.name in missing)
@@ -56,13 +49,36 @@ def launch(
     unknown = sorted(set(inputs) - {i.name for i in playbook.inputs})
     if unknown:
         raise InvalidInput(f"playbook {playbook.name} has no input(s) {', '.join(unknown)}")
-    with session_scope() as session:
+
+
+def launch(
+    incident_id: int,
+    playbook_name: str,
+    *,
+    inputs: dict[str, Any] | None = None,
+    actor: Actor,
+    drill: bool = False,
+    as_declarer: bool = False,
+) -> int:
+    """Record a run of the playbook on the incident, as the `launch` rule allows (the commander or an admin;
+    with `as_declarer`, also the declarer launching the first playbook while declaring). Tocsin's own launches
+    (a Prefect deployment) act as `Actor.system`. A refusal is on the timeline."""
+    playbook = get_playbook(playbook_name)
+    with acting(actor), session_scope() as session:
+        incident = get_incident(session, incident_id)
+        subject = Subject(incident_id=incident_id, as_declarer=as_declarer)
+        authorize(session, Action.launch, actor, subject)
+        if incident.status == IncidentStatus.closed.value:
+            raise InvalidInput(f"{incident.ref} is closed; no playbook can be launched on it")
+    inputs = dict(inputs or {})
+    check_inputs_of(playbook, inputs)  # the playbook as loaded (a file is not found again by its name)
+    with acting(actor), session_scope() as session:
         incident = get_incident(session, incident_id)
         active = session.exec(
             select(PlaybookRun).where(
                 PlaybookRun.incident_id == incident_id,
                 PlaybookRun.playbook == playbook.name,
-                col(PlaybookRun.status).in_(("running", "waiting")),
+                col(PlaybookRun.status).in_((RunStatus.running.value, RunStatus.waiting.value)),
             )
         ).first()
         if active is not None:
@@ -75,7 +91,7 @@ def launch(
             inputs=inputs,
             drill=drill,
             started_at=utcnow(),
-            launched_by=actor,
+            launched_by=actor.handle,
         )
         session.add(run)
         session.flush()
@@ -83,7 +99,7 @@ def launch(
         append_event(
             session,
             incident,
-            actor=actor,
+            actor=actor.handle,
             action="playbook.launched",
             payload={"run": run.id, "playbook": playbook.name, "version": playbook.version, "inputs": sorted(inputs)},
         )
@@ -95,7 +111,7 @@ def launch_and_start(
     incident_id: int,
     playbook: str,
     inputs: dict[str, Any],
-    actor: str,
+    actor: Actor,
     *,
     wait: bool = False,
     as_declarer: bool = False,
@@ -103,7 +119,7 @@ def launch_and_start(
     """Launch, run the urgent steps now, and hand the rest over (CLI, web console and API alike)."""
     run_id = launch(incident_id, playbook, inputs=inputs, actor=actor, as_declarer=as_declarer)
     urgent = start_urgent(run_id)
-    handed_to = dispatch(run_id, wait=wait) if urgent not in ("completed", "failed") else "nothing left to run"
+    handed_to = dispatch(run_id, wait=wait) if urgent not in RUN_FINISHED else "nothing left to run"
     return {"incident": incident_id, "run": run_id, "urgent": urgent, "handed_to": handed_to}
 
 
@@ -151,7 +167,7 @@ def dispatch(run_id: int, *, wait: bool = False) -> str:
 
 def waiting_runs(incident_id: int | None = None) -> list[int]:
     with session_scope() as session:
-        statement = select(PlaybookRun.id).where(PlaybookRun.status == "waiting")
+        statement = select(PlaybookRun.id).where(PlaybookRun.status == RunStatus.waiting.value)
         if incident_id is not None:
             statement = statement.where(PlaybookRun.incident_id == incident_id)
         return [i for i in session.exec(statement) if i is not None]
@@ -162,16 +178,15 @@ def wake(incident_id: int) -> list[str]:
     return [dispatch(run_id) for run_id in waiting_runs(incident_id)]
 
 
-def set_inputs(run_id: int, values: dict[str, Any], *, actor: str) -> int:
+def set_inputs(run_id: int, values: dict[str, Any], *, actor: Actor) -> int:
     """Add or replace inputs of a run (validated against the playbook); returns the incident id."""
     from tocsin.playbooks.schema import Playbook
 
-    from tocsin.core.errors import NotFound
-
-    with session_scope() as session:
+    with acting(actor), session_scope() as session:
         run = session.get(PlaybookRun, run_id)
         if run is None:
             raise NotFound(f"no playbook run {run_id}")
+        authorize(session, Action.playbook_input, actor, Subject(incident_id=run.incident_id))
         known = {i.name for i in Playbook.model_validate(run.definition).inputs}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -183,7 +198,7 @@ def set_inputs(run_id: int, values: dict[str, Any], *, actor: str) -> int:
         append_event(
             session,
             get_incident(session, run.incident_id),
-            actor=actor,
+            actor=actor.handle,
             action="playbook.inputs",
             payload={"run": run_id, "inputs": sorted(values)},
         )

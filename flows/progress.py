@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel import Session, col, select
+from tocsin.models import StepStatus
 from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 from tocsin.playbooks.schema import Playbook
 
@@ -26,7 +27,7 @@ def runs_of(session: Session, incident_id: int) -> list[dict[str, Any]]:
                     "step": step.id,
                     "type": step.type,
                     "title": step.title,
-                    "status": state.status if state else "pending",
+                    "status": state.status if state else StepStatus.pending,
                     "note": state.note if state else None,
                     "finished_at": iso_utc(state.finished_at) if state else None,
                     "wake_at": iso_utc(state.wake_at) if state else None,

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 from tocsin.flows.step_types import Outcome, StepContext, handler_for
+from tocsin.models import RUN_FINISHED, STEP_FINISHED, RunStatus, StepStatus
 from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 from tocsin.playbooks.logic import holds
 from tocsin.playbooks.schema import Playbook
@@ -30,7 +31,7 @@ from tocsin.incidents.service import get_incident
 from tocsin.messages.queue import deliver_pending
 from tocsin.obligations.service import obligations_of
 
-FINISHED = ("done", "skipped")
+FINISHED = STEP_FINISHED  # a step never run again
 # Steps a launch runs at once, before Prefect takes over: they page people and start the clock.
 URGENT = ("compute_obligations", "open_channel", "escalate", "set_status", "checklist")
 
@@ -192,8 +193,8 @@ def release_lease(run_id: int, owner: str) -> None:
 
 
 def advance(run_id: int, step_runner: StepRunner = run_step, *, only: tuple[str, ...] | None = None) -> str:
-    """Run steps in order until one waits or all are finished. Returns the run's status, or `busy`
-    when another runner is advancing it right now.
+    """Run steps in order until one waits or all are finished. Returns the run's status (a `RunStatus`), or
+    `busy` when another runner is advancing it right now.
 
     `only` limits this pass to a leading stretch of steps of those types (the urgent prefix).
     """
@@ -211,19 +212,19 @@ def _advance(run_id: int, step_runner: StepRunner, only: tuple[str, ...] | None,
         run = session.get(PlaybookRun, run_id)
         if run is None:
             raise NotFound(f"no playbook run {run_id}")
-        if run.status in ("completed", "failed"):
-            return run.status
+        if run.status in RUN_FINISHED:
+            return RunStatus(run.status)
         steps = playbook_of(run).steps
     for step in steps:
         if only is not None and step.type not in only:
-            return _set_run(run_id, "running", None, None)
+            return _set_run(run_id, RunStatus.running, None, None)
         renew_lease(run_id, owner)
         try:
             status = step_runner(run_id, step.id)
         except TocsinError as error:
             _fail_step(run_id, step.id, str(error))
-            return _set_run(run_id, "failed", f"step {step.id}: {error}", None)
-        if status == "waiting":
+            return _set_run(run_id, RunStatus.failed, f"step {step.id}: {error}", None)
+        if status == StepStatus.waiting:
             with session_scope() as session:
                 state = session.exec(
                     select(PlaybookStepState).where(
@@ -231,8 +232,8 @@ def _advance(run_id: int, step_runner: StepRunner, only: tuple[str, ...] | None,
                     )
                 ).one()
                 note, wake_at = f"step {step.id}: {state.note}", state.wake_at
-            return _set_run(run_id, "waiting", note, wake_at)
-    return _set_run(run_id, "completed", None, None)
+            return _set_run(run_id, RunStatus.waiting, note, wake_at)
+    return _set_run(run_id, RunStatus.completed, None, None)
 
 
 def _fail_step(run_id: int, step_id: str, reason: str) -> None:
@@ -241,25 +242,25 @@ def _fail_step(run_id: int, step_id: str, reason: str) -> None:
             select(PlaybookStepState).where(PlaybookStepState.run_id == run_id, PlaybookStepState.step_id == step_id)
         ).first()
         if state is not None:
-            state.status, state.note = "failed", reason
+            state.status, state.note = StepStatus.failed, reason
             session.add(state)
 
 
-def _set_run(run_id: int, status: str, waiting_for: str | None, wake_at: datetime | None) -> str:
+def _set_run(run_id: int, status: RunStatus, waiting_for: str | None, wake_at: datetime | None) -> str:
     with session_scope() as session:
         run = session.get(PlaybookRun, run_id)
         assert run is not None
         changed = run.status != status or run.waiting_for != waiting_for
         run.status, run.waiting_for, run.wake_at = status, waiting_for, wake_at
-        if status in ("completed", "failed"):
+        if status in RUN_FINISHED:
             run.finished_at = utcnow()
         session.add(run)
-        if changed and status != "running":
+        if changed and status != RunStatus.running:
             append_event(
                 session,
                 get_incident(session, run.incident_id),
                 actor="playbook",
-                action=f"playbook.{status}",
+                action=f"playbook.{status.value}",
                 payload={
                     "run": run_id,
                     "playbook": run.playbook,

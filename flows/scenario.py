@@ -41,6 +41,11 @@ class Member(Strict):
     locale: str | None = None
 
 
+def commander_of(people: list[Member]) -> str:
+    """The first member with the commander role, else the first member."""
+    return next((m.handle for m in people if m.role == Role.commander), people[0].handle)
+
+
 class Review(Strict):
     by: str
     decision: Literal["approve", "reject"]
@@ -103,6 +108,26 @@ class Scenario(Strict):
         if value.tzinfo is None:
             raise ValueError("start needs a UTC offset")
         return value
+
+    @field_validator("people")
+    @classmethod
+    def _nobody_grants_themselves(cls, people: list[Member]) -> list[Member]:
+        """The drill's commander (the first member with that role, else the first member) declares and gives
+        everyone else their role (the `role.assign` rule): a second role of theirs would be a grant to
+        themselves, which the policy refuses."""
+        commander = commander_of(people)
+        for m in people:
+            if m.handle == commander and m.role != Role.commander:
+                raise ValueError(
+                    f"{m.handle} is the drill's commander and cannot also be given {m.role.value}: nobody grants "
+                    "themselves a role (give it to another member of the team)"
+                )
+        return people
+
+    @property
+    def commander(self) -> str:
+        """Who declares the drill's incident and assigns everyone else."""
+        return commander_of(self.people)
 
     def facts_document(self, aware_at: datetime) -> dict[str, Any]:
         """The facts with every `@aware` and `@start+2h`-style value replaced by an instant."""

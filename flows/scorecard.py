@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import select
 from tocsin.flows.scenario import Scenario
-from tocsin.models import Obligation, ReminderSent
+from tocsin.models import EscalationStatus, Obligation, ReminderSent, StepStatus
 from tocsin.models.checklist import ChecklistItem
 from tocsin.models.escalation import Escalation
 from tocsin.models.playbook_run import PlaybookStepState
@@ -19,8 +19,7 @@ from tocsin.audit.timeline import timeline
 from tocsin.core.clocks import iso_utc
 from tocsin.db.engine import session_scope
 from tocsin.incidents.service import get_incident
-
-TIMED = ("fixed", "guidance_target")
+from tocsin.obligations.reminders import TIMED_KINDS
 
 
 def _hours(start: datetime, end: datetime | None) -> float | None:
@@ -34,7 +33,7 @@ def scorecard(incident_id: int, run_id: int, scenario: Scenario) -> dict[str, An
         obligations = list(session.exec(select(Obligation).where(Obligation.incident_id == incident_id)))
         deadlines = []
         for o in obligations:
-            if not o.active or o.deadline_kind not in TIMED or o.deadline_at is None:
+            if not o.active or o.deadline_kind not in TIMED_KINDS or o.deadline_at is None:
                 continue
             met = None if o.submitted_at is None else o.submitted_at <= o.deadline_at
             margin_from = o.submitted_at
@@ -88,9 +87,9 @@ def scorecard(incident_id: int, run_id: int, scenario: Scenario) -> dict[str, An
                 }
                 for e in escalations
             ],
-            "acknowledged": sum(1 for e in escalations if e.status == "acked"),
+            "acknowledged": sum(1 for e in escalations if e.status == EscalationStatus.acked),
             "escalated_beyond_first": sum(1 for e in escalations if e.level > 0),
-            "unacknowledged": sum(1 for e in escalations if e.status == "exhausted"),
+            "unacknowledged": sum(1 for e in escalations if e.status == EscalationStatus.exhausted),
             "reminders_sent": sum(1 for r in reminders if r.lead_minutes > 0),
             "overdue_escalations": sum(1 for r in reminders if r.lead_minutes == 0),
             "draft_rejections": sum(1 for e in events if e.action == "draft.rejected"),
@@ -101,7 +100,10 @@ def scorecard(incident_id: int, run_id: int, scenario: Scenario) -> dict[str, An
                 "late": sum(1 for i in items if i.done_at and i.due_at and i.done_at > i.due_at),
                 "open": sum(1 for i in items if i.done_at is None),
             },
-            "steps": {s: sum(1 for x in steps if x.status == s) for s in ("done", "skipped", "waiting", "failed")},
+            "steps": {
+                s.value: sum(1 for x in steps if x.status == s)
+                for s in (StepStatus.done, StepStatus.skipped, StepStatus.waiting, StepStatus.failed)
+            },
             "sentiment_alerts": sum(1 for e in events if e.action == "sentiment.alert"),
             "timeline_events": len(events),
         }

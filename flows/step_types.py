@@ -11,31 +11,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlmodel import Session
-from tocsin.models import Incident
+from tocsin.models import Incident, StepStatus
 from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 
 
 @dataclass(frozen=True)
 class Outcome:
-    status: Literal["done", "waiting", "skipped"]
+    status: StepStatus  # done, waiting or skipped (a step fails by raising)
     result: dict[str, Any] = field(default_factory=dict)
     note: str | None = None
     wake_at: datetime | None = None
 
     @classmethod
     def done(cls, note: str | None = None, **result: Any) -> Outcome:
-        return cls("done", result, note)
+        return cls(StepStatus.done, result, note)
 
     @classmethod
     def waiting(cls, note: str, wake_at: datetime | None = None, **result: Any) -> Outcome:
-        return cls("waiting", result, note, wake_at)
+        return cls(StepStatus.waiting, result, note, wake_at)
 
     @classmethod
     def skipped(cls, note: str) -> Outcome:
-        return cls("skipped", {}, note)
+        return cls(StepStatus.skipped, {}, note)
 
 
 @dataclass

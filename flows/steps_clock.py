@@ -61,8 +61,7 @@ def set_status(context: StepContext, step: SetStatusStep) -> Outcome:
         step.status.value,
         actor="playbook",
         reason=f"playbook {context.run.playbook}, step {step.id}",
-        system=True,  # the playbook's launcher (commander or admin) chose this step
-    )
+    )  # not a person's request: the playbook's launcher (commander or admin) chose this step
     return Outcome.done(f"status {step.status.value}")
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from tocsin.flows.step_types import Outcome, StepContext, handles
 from tocsin.flows.steps_clock import when
+from tocsin.models import DraftStatus
 from tocsin.models.enums import Role
 from tocsin.playbooks.schema import AwaitApprovalStep, DraftStep, NoticeWaveStep, SendStep, WatchSentimentStep
 from tocsin.templates.loader import load_template
@@ -138,7 +139,7 @@ def send(context: StepContext, step: SendStep) -> Outcome:
     sent: list[str] = []
     for draft_id in drafts.values():
         draft = get_draft(session, draft_id)
-        if draft.status == "sent":
+        if draft.status == DraftStatus.sent:
             sent.append(draft.ref)
             continue
         assert_sendable(session, draft_id)

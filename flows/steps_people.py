@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tocsin.flows.step_types import Outcome, StepContext, handles
+from tocsin.models import EscalationStatus
 from tocsin.models.escalation import Escalation
 from tocsin.playbooks.schema import EscalateStep, OpenChannelStep, parse_duration
 
@@ -49,11 +50,11 @@ def escalate(context: StepContext, step: EscalateStep) -> Outcome:
         found = session.get(Escalation, escalation_id)
         assert found is not None
         escalation = advance(session, found)
-    if escalation.status == "acked":
+    if escalation.status == EscalationStatus.acked:
         return Outcome.done(
             f"acknowledged by {escalation.acked_by}", escalation=escalation.id, acked_by=escalation.acked_by
         )
-    if escalation.status == "exhausted":
+    if escalation.status == EscalationStatus.exhausted:
         return Outcome.done(f"nobody in {step.role.value} acknowledged", escalation=escalation.id, acked_by=None)
     paged = ", ".join(escalation.levels[escalation.level])
     return Outcome.waiting(

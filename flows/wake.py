@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlmodel import col, select
+from tocsin.models import RunStatus
 from tocsin.models.playbook_run import PlaybookRun
 
 from tocsin.core.clocks import utcnow
@@ -13,7 +14,9 @@ def due_runs() -> list[int]:
     now = utcnow()
     with session_scope() as session:
         statement = select(PlaybookRun.id).where(
-            PlaybookRun.status == "waiting", col(PlaybookRun.wake_at).is_not(None), col(PlaybookRun.wake_at) <= now
+            PlaybookRun.status == RunStatus.waiting.value,
+            col(PlaybookRun.wake_at).is_not(None),
+            col(PlaybookRun.wake_at) <= now,
         )
         return [i for i in session.exec(statement) if i is not None]
 

@@ -5,7 +5,20 @@ from tocsin.models.audit import AuditEvent
 from tocsin.models.checklist import ChecklistItem
 from tocsin.models.delivery import Delivery, DeliveryBatch, NoticeWave, Suppression
 from tocsin.models.draft import Approval, Draft, DraftRevision, DraftStatus
-from tocsin.models.enums import IncidentKind, IncidentStatus, Role, Severity
+from tocsin.models.enums import (
+    RUN_FINISHED,
+    STEP_FINISHED,
+    ApprovalDecision,
+    DeliveryStatus,
+    EscalationStatus,
+    IncidentKind,
+    IncidentStatus,
+    Role,
+    RunStatus,
+    Severity,
+    StepStatus,
+    WaveStatus,
+)
 from tocsin.models.escalation import Escalation
 from tocsin.models.incident import Incident
 from tocsin.models.login_failure import LoginFailure
@@ -15,16 +28,21 @@ from tocsin.models.person import IncidentRole, Person
 from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 
 __all__ = [
+    "RUN_FINISHED",
+    "STEP_FINISHED",
     "ApiToken",
     "Approval",
+    "ApprovalDecision",
     "AuditEvent",
     "ChecklistItem",
     "Delivery",
     "DeliveryBatch",
+    "DeliveryStatus",
     "Draft",
     "DraftRevision",
     "DraftStatus",
     "Escalation",
+    "EscalationStatus",
     "Incident",
     "IncidentKind",
     "IncidentRole",
@@ -38,6 +56,9 @@ __all__ = [
     "PlaybookStepState",
     "ReminderSent",
     "Role",
+    "RunStatus",
     "Severity",
+    "StepStatus",
     "Suppression",
+    "WaveStatus",
 ]

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from tocsin.models.enums import DeliveryStatus, WaveStatus
 
 from tocsin.db.types import JSONDocument, UTCDateTime
 
@@ -30,7 +31,7 @@ class NoticeWave(SQLModel, table=True):
     content_sha256: dict[str, str] = Field(default_factory=dict, sa_type=JSONDocument)  # draft id -> hash
     channel: str = Field(sa_type=String(32))
     source_name: str = Field(default="", sa_type=String(300))  # the file's name only
-    status: str = Field(default="running", sa_type=String(16))  # running | finished | failed | purged
+    status: str = Field(default=WaveStatus.running, sa_type=String(16))  # WaveStatus (a purge sets purged_at)
     started_by: str = Field(sa_type=String(64))
     started_at: datetime = Field(sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -76,9 +77,9 @@ class Delivery(SQLModel, table=True):
     jurisdiction: str | None = Field(default=None, sa_type=String(32))
     substitutions: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
     message_id: str = Field(sa_type=String(80))  # wave_plan.message_id: unique by construction
-    # The row's own status: queued (read as accepted once its batch is) | accepted | failed (send), then
-    # delivered | bounced | dropped | spamreport | unsubscribed. Read it through tocsin.wave.status.
-    status: str = Field(default="queued", sa_type=String(16))
+    # The row's own status (DeliveryStatus): queued (read as accepted once its batch is) | accepted | failed
+    # (send), then delivered | bounced | dropped | spamreport | unsubscribed. Read it through tocsin.wave.status.
+    status: str = Field(default=DeliveryStatus.queued, sa_type=String(16))
     attempts: int = 0
     provider_id: str | None = Field(default=None, sa_type=String(120))
     error: str | None = Field(default=None, sa_type=Text)

@@ -26,7 +26,7 @@ class Draft(SQLModel, table=True):
     locale: str = Field(sa_type=String(16))
     audience: str = Field(sa_type=String(16))  # regulator | individuals | public | internal
     channel: str = Field(sa_type=String(16))  # email | chat | statement
-    status: str = Field(sa_type=String(16))  # drafted | in_review | approved | rejected | edited | sent
+    status: str = Field(sa_type=String(16))  # DraftStatus
     # The inputs the person drafting supplied (--var/--vars); re-renders start from these.
     variables: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
     subject: str = Field(default="", sa_type=Text)
@@ -34,6 +34,8 @@ class Draft(SQLModel, table=True):
     html: str = Field(default="", sa_type=Text)
     content_sha256: str = Field(sa_type=String(64))
     revision: int = Field(default=1)  # number of the current DraftRevision
+    # Distinct legal approvers the current content needs before it may be sent (a playbook may ask for two).
+    approvals_required: int = Field(default=1)
     drafted_by: str = Field(sa_type=String(64))
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
@@ -79,7 +81,7 @@ class Approval(SQLModel, table=True):
     template_version: str = Field(sa_type=String(32))
     approver: str = Field(sa_type=String(64))
     decided_at: datetime = Field(sa_type=UTCDateTime)
-    decision: str = Field(sa_type=String(16))  # approved | rejected
+    decision: str = Field(sa_type=String(16))  # ApprovalDecision
     comment: str | None = Field(default=None, sa_type=Text)
 
 

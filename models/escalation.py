@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from sqlalchemy import String, Text
 from sqlmodel import Field, SQLModel
+from tocsin.models.enums import EscalationStatus
 
 from tocsin.db.types import JSONDocument, UTCDateTime
 
@@ -23,7 +24,7 @@ class Escalation(SQLModel, table=True):
     subject: str = Field(sa_type=String(300))
     body: str = Field(default="", sa_type=Text)
     ack_timeout_minutes: float = 15
-    status: str = Field(default="open", sa_type=String(16))  # open | acked | exhausted
+    status: str = Field(default=EscalationStatus.open, sa_type=String(16))  # EscalationStatus
     started_at: datetime = Field(sa_type=UTCDateTime)
     next_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     acked_by: str | None = Field(default=None, sa_type=String(64))

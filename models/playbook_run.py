@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from tocsin.models.enums import RunStatus, StepStatus
 
 from tocsin.db.types import JSONDocument, UTCDateTime
 
@@ -25,7 +26,7 @@ class PlaybookRun(SQLModel, table=True):
     # The playbook as validated at launch, so a later edit of the file cannot change a running response.
     definition: dict[str, Any] = Field(sa_type=JSONDocument)
     inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
-    status: str = Field(default="running", sa_type=String(16))  # running | waiting | completed | failed
+    status: str = Field(default=RunStatus.running, sa_type=String(16))  # RunStatus
     waiting_for: str | None = Field(default=None, sa_type=Text)
     wake_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     drill: bool = False
@@ -47,7 +48,7 @@ class PlaybookStepState(SQLModel, table=True):
     step_id: str = Field(sa_type=String(64))
     position: int
     step_type: str = Field(sa_type=String(32))
-    status: str = Field(default="pending", sa_type=String(16))  # pending|running|waiting|done|skipped|failed
+    status: str = Field(default=StepStatus.pending, sa_type=String(16))  # StepStatus
     result: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDocument)
     note: str | None = Field(default=None, sa_type=Text)
     attempts: int = 0

@@ -11,8 +11,11 @@ Interactive buttons (handled by `slack_inbound`):
 | action_id               | button      | value (JSON)                                  |
 |-------------------------|-------------|-----------------------------------------------|
 | `tocsin.ack`            | Acknowledge | {"incident_id": ..., "escalation_id": ...}    |
-| `tocsin.draft.approve`  | Approve     | {"incident_id": ..., "draft_id": ...}         |
-| `tocsin.draft.reject`   | Reject      | {"incident_id": ..., "draft_id": ...}         |
+| `tocsin.draft.approve`  | Approve     | {"incident_id": ..., "draft_id": ..., "sha256": ...} |
+| `tocsin.draft.reject`   | Reject      | {"incident_id": ..., "draft_id": ..., "sha256": ...} |
+
+A draft's buttons carry the full SHA-256 of the content the card was made for (its first 12 characters are shown
+on the card): an approval covers exactly that content, and is refused if the draft changed since.
 """
 
 from __future__ import annotations
@@ -199,23 +202,35 @@ def draft_approval(
     audience: str,
     title: str,
     excerpt: str,
+    sha256: str,
+    revision: int | None = None,
     requested_by: str | None = None,
+    review_url: str | None = None,
 ) -> BlockMessage:
-    ids = {"incident_id": incident_id, "draft_id": draft_id}
+    """Legal's review card: the draft's excerpt and Approve / Reject buttons bound to the content's `sha256` (the
+    full hash, in each button's value; its first 12 characters on the card)."""
+    ids = {"incident_id": incident_id, "draft_id": draft_id, "sha256": sha256}
     asker = f" · requested by {requested_by}" if requested_by else ""
+    content = f"`{sha256[:12]}`" + (f" (revision {revision})" if revision is not None else "")
+    read = f"<{review_url}|Read it whole in the console> before deciding." if review_url else ""
     blocks = [
         header(f"Approval needed: {title}"),
-        fields_section({"Audience": audience, "Draft": f"`{draft_id}`"}),
+        fields_section({"Audience": audience, "Draft": f"`{draft_id}`", "Content sha256": content}),
         section(excerpt),
         {
             "type": "actions",
-            "block_id": f"tocsin.draft.{draft_id}"[:255],
+            "block_id": f"tocsin.draft.{draft_id}.{sha256[:12]}"[:255],
             "elements": [
-                button("Approve", APPROVE_DRAFT_ACTION, ids, style="primary"),
+                button(f"Approve {sha256[:12]}", APPROVE_DRAFT_ACTION, ids, style="primary"),
                 button("Reject", REJECT_DRAFT_ACTION, ids, style="danger"),
             ],
         },
-        context(f"Incident `{incident_id}`{asker}"),
+        context(
+            f"Incident `{incident_id}`{asker} · Approve covers exactly the content with sha256 `{sha256[:12]}`; "
+            f"if the draft changes, this card is out of date. {read}".strip()
+        ),
     ]
-    text = fit_message_text(f"Approval needed for draft {draft_id} ({audience}) on incident {incident_id}: {title}")
+    text = fit_message_text(
+        f"Approval needed for draft {draft_id} ({audience}, sha256 {sha256[:12]}) on incident {incident_id}: {title}"
+    )
     return BlockMessage(text=text, blocks=cap_blocks(blocks))

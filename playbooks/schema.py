@@ -121,6 +121,9 @@ class DraftStep(StepBase):
     audience: Literal["regulator", "individuals", "public", "internal"]
     drafter: Role = Role.comms
     locale: str | None = Field(default=None, description="language of the notice (default: the incident's)")
+    approvers: int = Field(
+        default=1, ge=1, le=3, description="distinct legal approvers each draft needs before it may be sent"
+    )
 
 
 class AwaitApprovalStep(StepBase):

@@ -55,6 +55,10 @@ def tocsin_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     monkeypatch.delenv("TOCSIN_DATABASE_URL", raising=False)
     monkeypatch.delenv("TOCSIN_CONFIG", raising=False)
     monkeypatch.setenv("TOCSIN_USER", "tester")
+    # Local mode unless a test logs in: never the developer's own login (~/.config/tocsin/login.json).
+    monkeypatch.setenv("TOCSIN_LOGIN_FILE", str(tmp_path / "login.json"))
+    monkeypatch.delenv("TOCSIN_SERVER", raising=False)
+    monkeypatch.delenv("TOCSIN_TOKEN", raising=False)
     monkeypatch.setenv("TOCSIN_TIMEZONE", "UTC")
     monkeypatch.chdir(tmp_path)
     _reset_caches()

@@ -83,3 +83,10 @@ def send_email_through(fake_url: str, monkeypatch: Any) -> None:
     monkeypatch.setenv("TOCSIN_SENDGRID_API_KEY", "SG.fake-key")
     monkeypatch.setenv("TOCSIN_SENDGRID_HOST", fake_url)
     get_settings.cache_clear()
+
+
+def add_people(*handles: str, actor: str | None = None) -> None:
+    """Put people in the directory through the CLI (on a fresh install, before any admin, the local operator may;
+    afterwards `actor` must be an admin)."""
+    for handle in handles:
+        ok("people", "add", handle, *(["--as", actor] if actor else []))

@@ -1,70 +1,81 @@
-"""`/api/.../drafts` and legal's decisions: list, show, approve, reject. The approvals service enforces the
-legal role and four-eyes, and writes every refused attempt to the incident's timeline (→ 403 here)."""
+"""Drafts over HTTP: list, show, draft, edit, send to review, legal's decisions (approve, reject) and recording
+that an approved notice went out. Every change is an action of `tocsin.drafts.actions`: the role policy (who
+drafts, legal decides, four-eyes, who sends to whom) refuses with 403 and puts the refusal on the timeline."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks
-from tocsin.web.auth import Actor
-from tocsin.web.background import wake_later
-from tocsin.web.schemas import ApproveBody, RejectBody
+from tocsin.web.auth import Caller
+from tocsin.web.background import later
+from tocsin.web.schemas import ApproveBody, DraftBody, EditBody, RejectBody, SentBody
 
-from tocsin.core.errors import InvalidInput
+from tocsin.core.ids import parse_draft_id, parse_incident_id
 from tocsin.db.engine import session_scope
+from tocsin.drafts import actions
+from tocsin.drafts.drafting import DraftRequest
+from tocsin.drafts.drafting import list_drafts as query
+from tocsin.drafts.review import review_data
+from tocsin.drafts.views import draft_dict
 
 router = APIRouter(prefix="/api", tags=["drafts"])
 
 
 @router.get("/incidents/{incident}/drafts", summary="The drafts of an incident, oldest first")
-def list_drafts(incident: str, _actor: Actor) -> list[dict[str, Any]]:
-    from tocsin.drafts.drafting import list_drafts as query
-    from tocsin.drafts.views import draft_dict
-    from tocsin.incidents.service import parse_incident_id
-
+def list_drafts(incident: str, _caller: Caller) -> list[dict[str, Any]]:
     with session_scope() as session:
         return [draft_dict(d, content=False) for d in query(session, parse_incident_id(incident))]
+
+
+@router.post(
+    "/incidents/{incident}/drafts",
+    status_code=201,
+    summary="Draft a message from a template (commander, legal, comms or DPO)",
+)
+def create_draft(incident: str, body: DraftBody, caller: Caller) -> dict[str, Any]:
+    request = DraftRequest(
+        parse_incident_id(incident), body.template.strip(), inputs=dict(body.inputs), locale=body.locale,
+        recipient=body.recipient,
+    )  # fmt: skip
+    return actions.create(caller, request)
 
 
 @router.get(
     "/drafts/{draft}", summary="A draft's content, revisions, decisions, whether it may be sent, and the last diff"
 )
-def show_draft(draft: str, _actor: Actor) -> dict[str, Any]:
-    from tocsin.drafts.drafting import parse_draft_id
-    from tocsin.drafts.review import review_data
-
+def show_draft(draft: str, _caller: Caller) -> dict[str, Any]:
     with session_scope() as session:
         return review_data(session, parse_draft_id(draft))
 
 
-def _decided(draft_id: int, approval: Any, incident_id: int, tasks: BackgroundTasks) -> dict[str, Any]:
-    from tocsin.drafts.views import approval_dict
+@router.post("/drafts/{draft}/edit", summary="A new revision: new content by hand, or new inputs rendered again")
+def edit_draft(draft: str, body: EditBody, caller: Caller) -> dict[str, Any]:
+    return actions.edit(
+        caller, parse_draft_id(draft), subject=body.subject, text=body.text, html=body.html, inputs=body.inputs
+    )
 
-    wake_later(tasks, incident_id)
-    return {"draft": f"D-{draft_id}", "incident": f"INC-{incident_id}", **approval_dict(approval)}
+
+@router.post("/drafts/{draft}/review", summary="Send the draft to legal for review; answers who may review it")
+def submit_for_review(draft: str, caller: Caller) -> dict[str, Any]:
+    return actions.submit_for_review(caller, parse_draft_id(draft))
 
 
-@router.post("/drafts/{draft}/approve", summary="Approve the draft's exact current content (legal, not its author)")
-def approve(draft: str, body: ApproveBody, actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
-    from tocsin.drafts.approvals import approve as record_approval
-    from tocsin.drafts.drafting import get_draft, parse_draft_id
-
-    if body.sha256 is not None and len(body.sha256.strip()) < 12:
-        raise InvalidInput("sha256 needs at least the first 12 characters of the hash", where="body.sha256")
-    draft_id = parse_draft_id(draft)
-    with session_scope() as session:
-        approval = record_approval(session, draft_id, approver=actor, expected_sha256=body.sha256, comment=body.comment)
-        incident_id = get_draft(session, draft_id).incident_id
-    return _decided(draft_id, approval, incident_id, tasks)
+@router.post(
+    "/drafts/{draft}/approve", summary="Approve the exact content whose sha256 you reviewed (legal, not its author)"
+)
+def approve(draft: str, body: ApproveBody, caller: Caller, tasks: BackgroundTasks) -> dict[str, Any]:
+    return actions.approve(caller, parse_draft_id(draft), sha256=body.sha256, comment=body.comment, waker=later(tasks))
 
 
 @router.post("/drafts/{draft}/reject", summary="Reject the draft, saying what must change (legal)")
-def reject(draft: str, body: RejectBody, actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
-    from tocsin.drafts.approvals import reject as record_rejection
-    from tocsin.drafts.drafting import get_draft, parse_draft_id
+def reject(draft: str, body: RejectBody, caller: Caller, tasks: BackgroundTasks) -> dict[str, Any]:
+    return actions.reject(caller, parse_draft_id(draft), comment=body.comment, waker=later(tasks))
 
-    draft_id = parse_draft_id(draft)
-    with session_scope() as session:
-        approval = record_rejection(session, draft_id, approver=actor, comment=body.comment)
-        incident_id = get_draft(session, draft_id).incident_id
-    return _decided(draft_id, approval, incident_id, tasks)
+
+@router.post(
+    "/drafts/{draft}/sent",
+    summary="Record that the approved content went out by other means (by the audience's senders)",
+)
+def mark_sent(draft: str, body: SentBody, caller: Caller, tasks: BackgroundTasks) -> dict[str, Any]:
+    return actions.mark_sent(caller, parse_draft_id(draft), reference=body.reference, waker=later(tasks))

@@ -1,41 +1,41 @@
-"""`/api/incidents`: list, declare, show, status, roles, facts, the obligations' countdown, the timeline
-and clock events. Each route is the CLI command of the same name over HTTP, calling the same services."""
+"""`/api/incidents`: list, declare, show, status, close, roles, facts, the obligations' countdown, the timeline
+and clock events. Reads call the services; every change calls its action (`tocsin.incidents.actions`,
+`tocsin.obligations.actions`), which asks the role policy, records and wakes waiting runs after the response."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Query
-from tocsin.web.auth import Actor
-from tocsin.web.background import wake_later
-from tocsin.web.schemas import ClockEventBody, DeclareBody, RoleBody, StatusBody, utc
+from tocsin.models import IncidentKind
+from tocsin.playbooks.loader import get_built_in
+from tocsin.web.auth import Caller
+from tocsin.web.background import later
+from tocsin.web.schemas import ClockEventBody, CloseBody, DeclareBody, RoleBody, StatusBody, utc
 
+from tocsin.audit.timeline import timeline as events_of
 from tocsin.core.clocks import iso_utc, utcnow
+from tocsin.core.ids import parse_incident_id
 from tocsin.db.engine import session_scope
+from tocsin.incidents import actions
+from tocsin.incidents.lifecycle import parse_status
+from tocsin.incidents.service import get_incident, parse_choice, roles_by_incident, roles_of
+from tocsin.incidents.service import list_incidents as query
+from tocsin.incidents.views import event_dict, incident_dict
+from tocsin.obligations import actions as obligation_actions
+from tocsin.obligations.countdown import clock_rows
+from tocsin.obligations.service import obligations_of
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
 
-def _incident_id(incident: str) -> int:
-    from tocsin.incidents.service import parse_incident_id
-
-    return parse_incident_id(incident)
-
-
 @router.get("", summary="List incidents, newest first")
 def list_incidents(
-    _actor: Actor,
+    _caller: Caller,
     status: str | None = Query(None, description="Only this status."),
     kind: str | None = Query(None, description="Only breach or crisis."),
     open_only: bool = Query(False, alias="open", description="Only incidents that are not closed."),
 ) -> list[dict[str, Any]]:
-    from tocsin.models import IncidentKind
-
-    from tocsin.incidents.lifecycle import parse_status
-    from tocsin.incidents.service import list_incidents as query
-    from tocsin.incidents.service import parse_choice, roles_by_incident
-    from tocsin.incidents.views import incident_dict
-
     status_filter = parse_status(status) if status else None
     kind_filter = parse_choice(IncidentKind, kind.strip().lower(), "kind") if kind else None
     with session_scope() as session:
@@ -44,15 +44,13 @@ def list_incidents(
         return [incident_dict(i, roles[i.id or 0]) for i in found]
 
 
-@router.post("", status_code=201, summary="Declare an incident")
-def declare(body: DeclareBody, actor: Actor) -> dict[str, Any]:
-    from tocsin.incidents.declaring import build_declaration
-    from tocsin.incidents.service import declare as declare_incident
-    from tocsin.incidents.service import roles_of
-    from tocsin.incidents.views import incident_dict
-
-    declaration = build_declaration(
-        actor=actor,
+@router.post("", status_code=201, summary="Declare an incident (anyone); with `playbook`, launch it as the declarer")
+def declare(body: DeclareBody, caller: Caller, tasks: BackgroundTasks) -> dict[str, Any]:
+    playbook = None
+    if body.playbook:
+        playbook = get_built_in(body.playbook.strip()).name  # a name, never a path on the server
+    return actions.declare(
+        caller,
         title=body.title,
         kind=body.kind,
         severity=body.severity,
@@ -62,84 +60,71 @@ def declare(body: DeclareBody, actor: Actor) -> dict[str, Any]:
         facts_where="body.facts",
         locale=body.locale,
         timezone=body.timezone,
+        playbook=playbook,
+        inputs=body.inputs,
+        waker=later(tasks),
     )
-    with session_scope() as session:
-        incident = declare_incident(session, declaration, actor=actor)
-        return incident_dict(incident, roles_of(session, incident.id or 0))
 
 
 @router.get("/{incident}", summary="An incident's summary and its people")
-def show(incident: str, _actor: Actor) -> dict[str, Any]:
-    from tocsin.incidents.service import get_incident, roles_of
-    from tocsin.incidents.views import incident_dict
-
-    incident_id = _incident_id(incident)
+def show(incident: str, _caller: Caller) -> dict[str, Any]:
+    incident_id = parse_incident_id(incident)
     with session_scope() as session:
         return incident_dict(get_incident(session, incident_id), roles_of(session, incident_id))
 
 
 @router.get("/{incident}/timeline", summary="The incident's hash-chained timeline, oldest first")
-def timeline(incident: str, _actor: Actor) -> list[dict[str, Any]]:
-    from tocsin.audit.timeline import timeline as events_of
-    from tocsin.incidents.service import get_incident
-    from tocsin.incidents.views import event_dict
-
-    incident_id = _incident_id(incident)
+def timeline(incident: str, _caller: Caller) -> list[dict[str, Any]]:
+    incident_id = parse_incident_id(incident)
     with session_scope() as session:
         get_incident(session, incident_id)
         return [event_dict(e) for e in events_of(session, incident_id)]
 
 
-@router.post("/{incident}/status", summary="Move the incident to its next status (legal transitions only)")
-def change_status(incident: str, body: StatusBody, actor: Actor) -> dict[str, Any]:
-    from tocsin.incidents.service import change_status as move
-    from tocsin.incidents.views import incident_dict
-
-    with session_scope() as session:
-        record = move(
-            session, _incident_id(incident), body.status, actor=actor, reason=body.reason,
-            expected_version=body.if_version,
-        )  # fmt: skip
-        return incident_dict(record)
+@router.post("/{incident}/status", summary="Move the incident to its next status (commander or admin)")
+def change_status(incident: str, body: StatusBody, caller: Caller, tasks: BackgroundTasks) -> dict[str, Any]:
+    return actions.change_status(
+        caller, parse_incident_id(incident), body.status, reason=body.reason, expected_version=body.if_version,
+        waker=later(tasks),
+    )  # fmt: skip
 
 
-@router.post("/{incident}/roles", status_code=201, summary="Give a person a role on the incident")
-def assign(incident: str, body: RoleBody, actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
-    from tocsin.incidents.service import assign as assign_role
-    from tocsin.incidents.service import get_incident, roles_of
-    from tocsin.incidents.views import incident_dict
+@router.post("/{incident}/close", summary="Close the incident (commander or admin)")
+def close(incident: str, body: CloseBody, caller: Caller, tasks: BackgroundTasks) -> dict[str, Any]:
+    return actions.close(caller, parse_incident_id(incident), reason=body.reason, waker=later(tasks))
 
-    incident_id = _incident_id(incident)
-    with session_scope() as session:
-        assign_role(session, incident_id, body.role, body.person, actor=actor, expected_version=body.if_version)
-        data = incident_dict(get_incident(session, incident_id), roles_of(session, incident_id))
-    wake_later(tasks, incident_id)  # a playbook may be waiting for someone to hold this role
-    return data
+
+@router.post(
+    "/{incident}/roles", status_code=201, summary="Give a person a role (commander or admin; never to oneself)"
+)
+def assign(incident: str, body: RoleBody, caller: Caller, tasks: BackgroundTasks) -> dict[str, Any]:
+    return actions.assign_role(
+        caller, parse_incident_id(incident), body.role, body.person, expected_version=body.if_version,
+        waker=later(tasks),
+    )  # fmt: skip
+
+
+@router.delete("/{incident}/roles/{role}/{person}", summary="Take a role from a person (commander or admin)")
+def unassign(
+    incident: str,
+    role: str,
+    person: str,
+    caller: Caller,
+    if_version: int | None = Query(None, description="Refuse unless the incident is still at this version."),
+) -> dict[str, Any]:
+    return actions.unassign_role(caller, parse_incident_id(incident), role, person, expected_version=if_version)
 
 
 @router.put("/{incident}/facts", summary="Replace the facts document and recompute the obligations")
-def replace_facts(incident: str, document: dict[str, Any], actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
-    from tocsin.incidents.facts import validate_facts
-    from tocsin.incidents.service import get_incident
-    from tocsin.obligations.service import set_facts
-
-    incident_id = _incident_id(incident)
-    validate_facts(document, where="body")
-    with session_scope() as session:
-        changes = set_facts(session, get_incident(session, incident_id), document, actor=actor)
-    wake_later(tasks, incident_id)
-    return {"added": changes.added, "changed": changes.changed, "withdrawn": changes.withdrawn}
+def replace_facts(incident: str, document: dict[str, Any], caller: Caller, tasks: BackgroundTasks) -> dict[str, Any]:
+    return actions.replace_facts(caller, parse_incident_id(incident), document, where="body", waker=later(tasks))
 
 
 @router.get("/{incident}/clock", summary="The live countdown of every obligation")
 def clock(
-    incident: str, _actor: Actor, withdrawn: bool = Query(False, description="Also obligations no longer owed.")
+    incident: str, _caller: Caller, withdrawn: bool = Query(False, description="Also obligations no longer owed.")
 ) -> dict[str, Any]:
-    from tocsin.incidents.service import get_incident
-    from tocsin.obligations.countdown import clock_rows
-    from tocsin.obligations.service import obligations_of
-
-    incident_id = _incident_id(incident)
+    incident_id = parse_incident_id(incident)
     now = utcnow()
     with session_scope() as session:
         record = get_incident(session, incident_id)
@@ -147,26 +132,14 @@ def clock(
         return {"incident": record.ref, "now": iso_utc(now), "obligations": rows}
 
 
-@router.post("/{incident}/events", summary="Record a clock event or a submission, and recompute the obligations")
-def record_event(incident: str, body: ClockEventBody, actor: Actor, tasks: BackgroundTasks) -> dict[str, Any]:
-    from tocsin.incidents.service import get_incident
-    from tocsin.obligations.service import SUBMITTED, record_submission
-    from tocsin.obligations.service import record_event as record
-
-    incident_id = _incident_id(incident)
-    name = f"{SUBMITTED}{body.submitted.strip()}" if body.submitted else (body.event or "").strip()
-    when = utc(body.at) or utcnow()
-    with session_scope() as session:
-        target = get_incident(session, incident_id)
-        if body.submitted:
-            changes = record_submission(session, target, body.submitted, when, actor=actor, note=body.note)
-        else:
-            changes = record(session, target, name, when, actor=actor, note=body.note)
-    wake_later(tasks, incident_id)
-    return {
-        "event": name,
-        "at": iso_utc(when),
-        "added": changes.added,
-        "changed": changes.changed,
-        "withdrawn": changes.withdrawn,
-    }
+@router.post("/{incident}/events", summary="Record a clock event or a submission (commander, legal or DPO)")
+def record_event(incident: str, body: ClockEventBody, caller: Caller, tasks: BackgroundTasks) -> dict[str, Any]:
+    incident_id = parse_incident_id(incident)
+    when = utc(body.at)
+    if body.submitted:
+        return obligation_actions.record_submission(
+            caller, incident_id, body.submitted, at=when, note=body.note, waker=later(tasks)
+        )
+    return obligation_actions.record_event(
+        caller, incident_id, body.event or "", at=when, note=body.note, waker=later(tasks)
+    )

@@ -4,11 +4,29 @@ kept for the life of the process (the settings, the per-brand mention detectors)
 from __future__ import annotations
 
 import logging
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import FastAPI
+from sqlalchemy import text
+from tocsin.web import (
+    api_drafts,
+    api_escalations,
+    api_incidents,
+    api_people,
+    api_playbooks,
+    api_suppressions,
+    api_tokens,
+    mentions,
+    slack,
+    webhooks,
+)
+from tocsin.web.console.routes import install_console
+from tocsin.web.errors import install_error_handlers
 
 from tocsin.core.config import Settings, get_settings
+from tocsin.db.engine import session_scope
+from tocsin.db.migrate import SCHEMA_HEAD
 
 log = logging.getLogger("tocsin.web")
 
@@ -16,19 +34,15 @@ log = logging.getLogger("tocsin.web")
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app. The database is the one the process settings name (`TOCSIN_DATABASE_URL`); Slack's signing
     secret, SendGrid's webhook key and the pseudonym key come from `settings`."""
-    from importlib.metadata import version
-
-    from tocsin.web import api_drafts, api_escalations, api_incidents, api_playbooks, mentions, slack, webhooks
-    from tocsin.web.console.routes import install_console
-    from tocsin.web.errors import install_error_handlers
-
     settings = settings or get_settings()
     app = FastAPI(
         title="Tocsin",
         version=version("tocsin"),
         description=(
             "Incident response with the regulators' clocks built in. `/api/*` needs "
-            "`Authorization: Bearer <token>` (`tocsin token create PERSON`); `/slack/*` and "
+            "`Authorization: Bearer <token>` (`tocsin token create PERSON`, or `POST /api/login` with a console "
+            "password); every change is refused (403, on the incident's timeline) unless the role policy "
+            "(`tocsin policy`) lets the token's person take it. `/slack/*` and "
             "`/webhooks/*` are verified by their providers' signatures. The web console (log in at `/login`) "
             "is served by the same app."
         ),
@@ -36,7 +50,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.mention_watch = mentions.MentionWatch.from_settings(settings)
     install_error_handlers(app)
-    for module in (api_incidents, api_playbooks, api_drafts, api_escalations, mentions, slack, webhooks):
+    routers = (
+        api_incidents, api_playbooks, api_drafts, api_escalations, api_people, api_tokens, api_suppressions,
+        mentions, slack, webhooks,
+    )  # fmt: skip
+    for module in routers:
         app.include_router(module.router)
     install_console(app, settings)
     app.add_api_route("/api/health", health, methods=["GET"], tags=["health"], summary="Liveness and database check")
@@ -46,11 +64,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def health() -> dict[str, Any]:
-    from sqlalchemy import text
-
-    from tocsin.db.engine import session_scope
-    from tocsin.db.migrate import SCHEMA_HEAD
-
     with session_scope() as session:
         session.execute(text("SELECT 1"))
     return {"status": "ok", "schema": SCHEMA_HEAD}

@@ -1,4 +1,8 @@
-"""Who is calling: `Authorization: Bearer <token>` names the acting person (see `tocsin token create`)."""
+"""Who is calling: `Authorization: Bearer <token>` names the acting person (see `tocsin token create`).
+
+A route takes `caller: Caller` and hands that `Actor` (the token's person, through the API door) to the action;
+the action asks the role policy. No route checks a role itself.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,18 @@ from typing import Annotated
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from tocsin.core.acting import Actor, Via
 from tocsin.db.engine import session_scope
 from tocsin.people.tokens import person_for_token
 
-bearer = HTTPBearer(auto_error=False, description="An API token from `tocsin token create PERSON`.")
+bearer = HTTPBearer(auto_error=False, description="An API token from `tocsin token create PERSON` or `tocsin login`.")
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def acting_person(
+def acting_actor(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> str:
-    """The handle of the person the presented token acts as; 401 without a valid token."""
+) -> Actor:
+    """The person the presented token acts as, through the API door; 401 without a valid token."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise HTTPException(401, "an API token is needed: Authorization: Bearer <token>", headers=CHALLENGE)
     with session_scope() as session:
@@ -25,7 +30,7 @@ def acting_person(
         handle = person.handle if person is not None else None
     if handle is None:
         raise HTTPException(401, "unknown or revoked API token", headers=CHALLENGE)
-    return handle
+    return Actor(handle, Via.api)
 
 
-Actor = Annotated[str, Depends(acting_person)]
+Caller = Annotated[Actor, Depends(acting_actor)]

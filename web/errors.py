@@ -10,14 +10,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from tocsin.notifications.sendgrid_events import ForgedSendGridEvent
+from tocsin.notifications.slack_inbound import ForgedSlackRequest
 
 from tocsin.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TocsinError
 
 
 def status_for(error: TocsinError) -> int:
-    from tocsin.notifications.sendgrid_events import ForgedSendGridEvent
-    from tocsin.notifications.slack_inbound import ForgedSlackRequest
-
     if isinstance(error, ForgedSlackRequest | ForgedSendGridEvent):
         return 401
     for kind, status in ((InvalidInput, 422), (NotFound, 404), (Conflict, 409), (Forbidden, 403)):

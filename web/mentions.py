@@ -1,6 +1,7 @@
 """`POST /api/mentions`: social-media mentions (JSONL, or a JSON array) → pseudonymised, scored, binned and
-run through the spike detector; an alert attaches to `?incident=ID`, or, without one, a negativity spike
-is proposed to the on-duty commander as a possible crisis.
+run through the spike detector; an alert attaches to `?incident=ID` (the incident's commander or comms, or an
+admin: `tocsin.social.actions`), or, without one, a negativity spike is proposed to the on-duty commander as a
+possible crisis (anyone may raise the alarm).
 
 The detector needs history (hours of bins) to know what is normal, so one detector per brand lives in
 memory for the life of the process, fed by every POST. Limitation: a restart forgets that history (the
@@ -22,11 +23,13 @@ from tocsin.sentiment.connectors import RawRecord, ingest_records
 from tocsin.sentiment.detector import Alert
 from tocsin.sentiment.mention import LineIssue, Mention
 from tocsin.sentiment.scan import Scan
-from tocsin.web.auth import Actor
+from tocsin.web.auth import Caller
 
+from tocsin.core.acting import Actor
 from tocsin.core.config import Settings
 from tocsin.core.errors import InvalidInput
-from tocsin.db.engine import session_scope
+from tocsin.core.ids import parse_incident_id
+from tocsin.social.actions import check_may_raise, raise_alerts
 
 router = APIRouter(prefix="/api", tags=["mentions"])
 MAX_BODY = 32 * 1024 * 1024
@@ -90,35 +93,19 @@ def reject_dicts(issues: Sequence[LineIssue]) -> list[dict[str, Any]]:
     return [{"line": i.line, "reason": i.reason, "not_public": i.not_public} for i in issues[:MAX_LISTED_REJECTS]]
 
 
-def raise_alerts(alerts: list[dict[str, Any]], incident_id: int | None, brand: str | None, source: str) -> list[str]:
-    """Attach the alerts to the incident (once each), or propose a crisis; returns what was done."""
-    from tocsin.social.alerts import alert_key, attach_alert, attached_alerts, propose_crisis
-
-    done: list[str] = []
-    with session_scope() as session:
-        if incident_id is None:
-            for alert in alerts:
-                if asked := propose_crisis(session, alert, brand=brand):
-                    done.append(f"proposed a crisis to {asked}")
-            return done
-        seen = {alert_key(a) for a in attached_alerts(session, incident_id)}
-        for alert in alerts:
-            if alert_key(alert) not in seen:
-                attach_alert(session, incident_id, alert, source=source)
-                done.append(f"attached to INC-{incident_id}")
-    return done
-
-
-def _ingest(watch: MentionWatch, body: bytes, incident_id: int | None, brand: str | None, actor: str) -> dict[str, Any]:
-    from tocsin.incidents.service import get_incident
-
+def _ingest(
+    watch: MentionWatch, body: bytes, incident_id: int | None, brand: str | None, actor: Actor
+) -> dict[str, Any]:
     if incident_id is not None:
-        with session_scope() as session:
-            get_incident(session, incident_id)  # 404 before the detector sees anything
+        check_may_raise(actor, incident_id)  # 404 or 403 before the detector sees anything
     mentions, issues = ingest_records(split_records(body), watch.key)
     fired, changes = watch.feed(brand, mentions)
     alerts = [a.to_json() for a in fired]
-    actions = raise_alerts(alerts, incident_id, brand, source=f"api ({actor})") if alerts else []
+    actions = (
+        raise_alerts(actor, alerts, incident_id=incident_id, brand=brand, source=f"api ({actor.handle})")
+        if alerts
+        else []
+    )
     return {
         "accepted": len(mentions),
         "rejected": len(issues),
@@ -134,15 +121,13 @@ def _ingest(watch: MentionWatch, body: bytes, incident_id: int | None, brand: st
 @router.post("/mentions", summary="Ingest mentions (JSONL or a JSON array) and raise sentiment alerts")
 async def ingest_mentions(
     request: Request,
-    actor: Actor,
+    caller: Caller,
     incident: str | None = Query(None, description="Attach alerts to this incident (else: propose a crisis)."),
     brand: str | None = Query(None, description="Count only mentions naming this brand; one detector per brand."),
 ) -> dict[str, Any]:
-    from tocsin.incidents.service import parse_incident_id
-
     incident_id = parse_incident_id(incident) if incident else None
     body = await request.body()
     if len(body) > MAX_BODY:
         raise HTTPException(413, f"body of {len(body)} bytes is larger than {MAX_BODY}; send smaller batches")
     watch: MentionWatch = request.app.state.mention_watch
-    return await run_in_threadpool(_ingest, watch, body, incident_id, brand, actor)
+    return await run_in_threadpool(_ingest, watch, body, incident_id, brand, caller)

@@ -3,7 +3,8 @@
 Slack wants an answer within 3 seconds. The signature and age are checked at once (forged or older than
 5 minutes → 401, nothing done); then Slack gets its acknowledgement and the work runs in the background
 through the same handlers the service registers (`tocsin.web.slack_actions`), which map the Slack user to a
-person. The outcome is posted to the request's `response_url`, and waiting playbook runs are woken.
+person and call the actions as them (the actions wake the waiting playbook runs). The outcome is posted to
+the request's `response_url`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 import tocsin.web.slack_actions  # noqa: F401  (registers the button and command handlers)
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from slack_sdk.webhook import WebhookClient
 from tocsin.notifications.slack_command import CommandError, parse_command
 from tocsin.notifications.slack_inbound import (
     SlackAction,
@@ -27,10 +29,8 @@ from tocsin.notifications.slack_inbound import (
     parse_slash_command,
     verify_request,
 )
-from tocsin.web.background import wake_runs
 
 from tocsin.core.config import Settings
-from tocsin.core.errors import InvalidInput
 
 router = APIRouter(prefix="/slack", tags=["slack"])
 log = logging.getLogger("tocsin.web.slack")
@@ -65,7 +65,6 @@ def post_reply(url: str | None, reply: Mapping[str, Any], settings: Settings) ->
     if not reply_allowed(url, settings):
         log.warning("Slack reply not posted (no usable response_url): %s", reply.get("text"))
         return
-    from slack_sdk.webhook import WebhookClient
 
     try:
         outcome = WebhookClient(str(url), timeout=10).send_dict({**reply, "replace_original": False})
@@ -87,23 +86,13 @@ async def _verified(request: Request) -> tuple[bytes, dict[str, str], str, float
     return body, headers, secret, arrived
 
 
-def _incident_of(action: SlackAction) -> int | None:
-    from tocsin.incidents.service import parse_incident_id
-
-    try:
-        return parse_incident_id(action.ids.get("incident_id") or "")
-    except InvalidInput:
-        return None
-
-
 def run_actions(
     body: bytes, headers: dict[str, str], secret: str, arrived: float, actions: list[SlackAction], settings: Settings
 ) -> None:
-    """Background: dispatch the clicks, tell the user how it went, let waiting playbooks continue."""
+    """Background: dispatch the clicks (each action wakes the runs waiting on its incident), tell the user how
+    it went."""
     reply = handle_interaction(body, headers, secret, now=lambda: arrived)
     post_reply(actions[0].response_url, reply, settings)
-    for incident_id in sorted({i for a in actions if (i := _incident_of(a)) is not None}):
-        wake_runs(incident_id)
 
 
 def run_command(

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from tocsin.db.engine import session_scope
+from tocsin.wave.deliveries import ingest_sendgrid_events
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 MAX_BODY = 16 * 1024 * 1024  # SendGrid batches events; a POST is far below this
@@ -19,9 +21,6 @@ MAX_BODY = 16 * 1024 * 1024  # SendGrid batches events; a POST is far below this
 
 @router.post("/sendgrid", summary="SendGrid Event Webhook (delivered, bounce, dropped, spam report, ...)")
 async def sendgrid_events(request: Request) -> dict[str, Any]:
-    from fastapi import HTTPException
-    from starlette.concurrency import run_in_threadpool
-
     body = await request.body()
     if len(body) > MAX_BODY:
         raise HTTPException(413, f"body of {len(body)} bytes is larger than {MAX_BODY}")
@@ -32,7 +31,5 @@ async def sendgrid_events(request: Request) -> dict[str, Any]:
 
 
 def _ingest(body: bytes, headers: dict[str, str], public_key: str | None) -> dict[str, Any]:
-    from tocsin.wave.deliveries import ingest_sendgrid_events
-
     with session_scope() as session:
         return ingest_sendgrid_events(session, body, headers, public_key=public_key).as_dict()

@@ -108,6 +108,7 @@ def _seed_env(home: Path, database_url: str) -> dict[str, str]:
 def _server_env(home: Path, database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOCSIN_")}
     env.update(_seed_env(home, database_url), TOCSIN_TIMEZONE="Europe/Paris")
+    env["TOCSIN_LOGIN_FILE"] = str(home / "no-login.json")  # a developer's own `tocsin login` must not apply
     return env
 
 

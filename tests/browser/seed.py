@@ -69,7 +69,8 @@ def seed(folder: Path) -> Seeded:
     for role, handle in (("dpo", "claire"), ("legal", "lena"), ("legal", "dora"), ("legal", "bob"), ("comms", "carl")):
         ok("assign", str(incident), role, handle, "--as", "alice")
     customer = draft_in_review(folder, incident, "customer_notice", CUSTOMER_INPUTS)
-    ok("approve", str(customer), "--as", "dora")
+    reviewed = ok("draft", "show", str(customer), "--json").json()["sha256"]
+    ok("approve", str(customer), "--hash", reviewed, "--as", "dora")  # exactly the text dora read
     ok("notify", str(incident), "--draft", str(customer), "--recipients", _write(folder, "affected.csv", RECIPIENTS),
        "--as", "alice")  # fmt: skip
     token = ok("token", "create", "carl", "--name", "browser tests", "--as", "alice", "--json").json()["token"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SQLITE, Console, log_in, shot
+from tests.browser.conftest import SQLITE, Console, log_in, screenshot_dir, shot
 from tests.browser.pages import TIME_LEFT, api, csrf_of, draft_of, timeline_of
 
 pytestmark = SQLITE
@@ -45,7 +45,9 @@ def test_a_person_without_the_legal_role_cannot_approve_on_the_page(
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"D-{fresh_draft}")
     assert page.get_by_role("button", name="Approve").count() == 0
     assert page.locator(f"form[action='/drafts/{fresh_draft}/approve']").count() == 0
-    expect(page.get_by_text("carl does not hold the legal role")).to_be_visible()
+    incident = console.data.incident
+    expect(page.get_by_text(f"You cannot approve: carl is not legal on INC-{incident}")).to_be_visible()
+    page.locator("section[aria-labelledby=decide-h]").screenshot(path=str(screenshot_dir() / "draft-decision-carl.png"))
 
     draft = draft_of(console.url, console.data.carl_token, fresh_draft)
     crafted = page.request.post(
@@ -54,22 +56,30 @@ def test_a_person_without_the_legal_role_cannot_approve_on_the_page(
         max_redirects=0,
     )
     assert crafted.status == 403, crafted.status
-    assert "carl does not hold the legal role" in crafted.text()
+    assert f"carl is not legal on INC-{incident}" in crafted.text() and "policy draft.approval" in crafted.text()
     assert draft_of(console.url, console.data.carl_token, fresh_draft)["status"] == "in_review"
     assert refusals(console, fresh_draft) == [("carl", "approve")]
 
     page.goto(f"/incidents/{console.data.incident}#timeline")
     newest = page.locator("table.timeline tbody tr").first
     assert [newest.locator("td").nth(n).inner_text() for n in (1, 2)] == ["carl", "draft.approval_refused"]
-    assert f"D-{fresh_draft}" in newest.inner_text()
+    assert f"D-{fresh_draft}: approve refused: carl is not legal" in newest.inner_text()
+    assert "tone-alarming" in (newest.get_attribute("class") or "")
+    newest.locator("summary").click()  # the details name the door: the console
+    expect(newest.locator("dl.event-pairs")).to_contain_text("via")
+    expect(newest.locator("dl.event-pairs")).to_contain_text("console")
+    page.locator("table.timeline").first.screenshot(path=str(screenshot_dir() / "timeline-refusal.png"))
+    for part, name in (("section.summary", "incident-summary-carl"), ("#clock", "incident-clock-carl")):
+        page.locator(part).screenshot(path=str(screenshot_dir() / f"{name}.png"))  # no forms carl may not use
 
     page.set_content(crafted.text())  # what the refusal looks like
     shot(page, "error-403-refused")
 
 
 def test_a_person_without_the_legal_role_cannot_approve_through_the_api(console: Console, fresh_draft: int) -> None:
-    status, body = api(console.url, f"/api/drafts/{fresh_draft}/approve", console.data.carl_token, {})
-    assert status == 403 and "carl does not hold the legal role" in body["error"]
+    sha = draft_of(console.url, console.data.carl_token, fresh_draft)["sha256"]
+    status, body = api(console.url, f"/api/drafts/{fresh_draft}/approve", console.data.carl_token, {"sha256": sha})
+    assert status == 403 and f"carl is not legal on INC-{console.data.incident}" in body["error"]
     assert draft_of(console.url, console.data.carl_token, fresh_draft)["status"] == "in_review"
     assert refusals(console, fresh_draft) == [("carl", "approve")]
 
@@ -133,6 +143,7 @@ def test_every_page_renders_and_is_screenshotted(console: Console, page: Any, br
     expect(page.get_by_role("heading", level=1)).to_have_text(f"INC-{incident}: Customer DB exposed")
     assert page.locator("table.clock tbody tr").count() >= 5
     check(page, "incident")
+    page.locator("section.summary").screenshot(path=str(screenshot_dir() / "incident-summary-commander.png"))
     page.goto("/incidents/new")
     check(page, "declare")
     page.goto(f"/incidents/{incident}/launch")
@@ -157,6 +168,8 @@ def test_every_page_renders_and_is_screenshotted(console: Console, page: Any, br
         check(lena, "approvals")
         lena.goto(f"/drafts/{fresh_draft}")
         check(lena, "draft-review")
+        decide = lena.locator("section[aria-labelledby=decide-h]")
+        decide.screenshot(path=str(screenshot_dir() / "draft-decision-legal.png"))
         lena.goto("/incidents/999999")
         assert lena.get_by_role("heading", level=1).inner_text() == "Not found"
         check(lena, "error-404")

@@ -13,6 +13,7 @@ def _incident_with_history() -> str:
         ok("declare", "--title", "Laptop stolen", "--aware-at", "2026-11-21T08:00:00Z", "--json").json()["id"]
     )
     ok("status", incident, "investigating")
+    ok("people", "add", "bob")
     ok("assign", incident, "legal", "bob")
     ok("status", incident, "contained", "--reason", "disk was encrypted")
     return incident

@@ -15,8 +15,15 @@ from tocsin.core.errors import Conflict
 from tocsin.db.engine import current_engine, session_scope
 from tocsin.incidents.service import Declaration, assign, change_status, declare, get_incident
 
+PEOPLE = ("alice", "bob", "carol", "dana", *(f"p{i}" for i in range(8)))
+
 
 def _declare() -> int:
+    from tocsin.people.directory import upsert_person
+
+    with session_scope() as session:
+        for handle in PEOPLE:  # roles go to people in the directory only
+            upsert_person(session, handle)
     with session_scope() as session:
         incident = declare(
             session,

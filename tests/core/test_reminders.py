@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 from tocsin.models import AuditEvent, Obligation, OutboundMessage, ReminderSent
 
-from tests.helpers import ok, send_email_through, start_scheduler, wait_for
+from tests.helpers import add_people, ok, send_email_through, start_scheduler, wait_for
 from tocsin.core.clocks import FixedClock, iso_utc, use_clock
 from tocsin.db.engine import session_scope
 from tocsin.obligations.reminders import desired_jobs, fire_reminder
@@ -37,8 +37,10 @@ def _gdpr_facts(aware: datetime) -> str:
 
 
 def _declare_gdpr(tmp_path: Path, aware: datetime) -> tuple[int, int]:
+    """alice commands, bob is legal; neither has an email address (their reminders are chat messages)."""
     facts = tmp_path / "facts.json"
     facts.write_text(_gdpr_facts(aware))
+    add_people("alice", "bob", "erin")
     incident = ok(
         "declare",
         "--title",
@@ -51,7 +53,7 @@ def _declare_gdpr(tmp_path: Path, aware: datetime) -> tuple[int, int]:
         str(facts),
         "--json",
     ).json()["id"]
-    ok("assign", str(incident), "legal", "bob")
+    ok("assign", str(incident), "legal", "bob", "--as", "alice")  # the commander assigns
     with session_scope() as session:
         obligation = session.exec(
             select(Obligation).where(Obligation.rule == "eu.gdpr.art33.supervisory_authority")
@@ -106,7 +108,7 @@ def test_submitted_or_withdrawn_obligations_are_not_reminded(tocsin_db: str, tmp
     monkeypatch.setenv("TOCSIN_REMINDER_LEAD_HOURS", "[48]")
     aware = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=30)
     incident, obligation_id = _declare_gdpr(tmp_path, aware)
-    ok("submit", str(incident), "eu.gdpr.art33.supervisory_authority")
+    ok("submit", str(incident), "eu.gdpr.art33.supervisory_authority", "--as", "bob")  # legal files it
     deadline = iso_utc(aware + timedelta(hours=72)) or ""
     assert fire_reminder(obligation_id, 2880, deadline) is False
     assert all(o != obligation_id for o, *_ in desired_jobs(datetime.now(UTC)).values())
@@ -115,7 +117,7 @@ def test_submitted_or_withdrawn_obligations_are_not_reminded(tocsin_db: str, tmp
 def test_overdue_escalates_to_the_dpo_too(tocsin_db: str, tmp_path: Path, monkeypatch) -> None:
     aware = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=80)
     incident, obligation_id = _declare_gdpr(tmp_path, aware)
-    ok("assign", str(incident), "dpo", "erin")
+    ok("assign", str(incident), "dpo", "erin", "--as", "alice")
     deadline = aware + timedelta(hours=72)
     previous = use_clock(FixedClock(datetime.now(UTC)))
     try:

@@ -1,4 +1,7 @@
-"""A sample breach set up through the CLI, as a commander would: incident, people, roles, inputs."""
+"""A sample breach set up through the CLI, as a commander would: incident, people, roles, inputs.
+
+alice declares and commands it; claire is the DPO; lena and bob hold legal (bob also drafts: the four-eyes
+case); carl is comms. Everyone is put in the directory first (roles go to known people only)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from tests.helpers import ok
+from tests.helpers import add_people, ok
 
 AWARE = "2026-11-20T10:00:00+01:00"
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-breach.yaml"
@@ -32,6 +35,8 @@ CUSTOMER_INPUTS: dict[str, Any] = {
 def declare_sample_breach(tmp_path: Path, *, locale: str = "fr") -> str:
     facts = tmp_path / "facts.yaml"
     facts.write_text(SAMPLE.read_text().replace("AWARE_AT", AWARE))
+    ok("people", "add", "claire", "--name", "Claire Martin", "--email", "dpo@example.org")
+    add_people("alice", "lena", "bob", "carl")
     incident = ok(
         "declare",
         "--title",
@@ -44,15 +49,21 @@ def declare_sample_breach(tmp_path: Path, *, locale: str = "fr") -> str:
         str(facts),
         "--locale",
         locale,
+        "--as",
+        "alice",
         "--json",
     ).json()
-    ok("people", "add", "claire", "--name", "Claire Martin", "--email", "dpo@example.org")
     ident = str(incident["id"])
-    ok("assign", ident, "dpo", "claire")
-    ok("assign", ident, "legal", "lena")
-    ok("assign", ident, "legal", "bob")  # bob drafts, and also holds legal: the four-eyes case
-    ok("assign", ident, "comms", "carl")
+    ok("assign", ident, "dpo", "claire", "--as", "alice")
+    ok("assign", ident, "legal", "lena", "--as", "alice")
+    ok("assign", ident, "legal", "bob", "--as", "alice")  # bob drafts, and also holds legal: the four-eyes case
+    ok("assign", ident, "comms", "carl", "--as", "alice")
     return ident
+
+
+def current_sha256(draft_id: int | str) -> str:
+    """What a reviewer reads before approving: the draft's current hash (`tocsin draft show`)."""
+    return ok("draft", "show", str(draft_id), "--json").json()["sha256"]
 
 
 def inputs_file(tmp_path: Path, inputs: dict[str, Any], name: str = "inputs.yaml") -> str:

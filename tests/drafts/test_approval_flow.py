@@ -10,6 +10,7 @@ import pytest
 from tests.drafts.scenario import (
     CUSTOMER_INPUTS,
     REGULATOR_INPUTS,
+    current_sha256,
     declare_sample_breach,
     draft,
     inputs_file,
@@ -19,12 +20,14 @@ from tests.helpers import ok, run_cli
 
 
 @pytest.fixture
-def incident(tocsin_db: str, tmp_path: Path) -> str:
+def incident(tocsin_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("TOCSIN_USER", "alice")  # without --as, the commander acts (e.g. marks a notice sent)
     return declare_sample_breach(tmp_path)
 
 
 def approve(draft_id: int | str, person: str = "lena") -> dict:
-    return ok("approve", str(draft_id), "--as", person, "--json").json()
+    sha256 = current_sha256(draft_id)
+    return ok("approve", str(draft_id), "--as", person, "--hash", sha256, "--json").json()
 
 
 def test_sample_breach_notices_render_in_every_locale_and_legal_approves_them(incident: str, tmp_path: Path) -> None:
@@ -84,16 +87,18 @@ def test_self_approval_and_non_legal_approval_are_refused_and_audited(incident: 
     ident = str(made["id"])
     ok("review", ident, "--as", "bob")
 
-    own = run_cli("approve", ident, "--as", "bob")
+    own = run_cli("approve", ident, "--as", "bob", "--hash", made["sha256"])
     assert own.exit_code == 4
     assert "bob wrote D-" in own.stderr and "four-eyes" in own.stderr
-    outsider = run_cli("approve", ident, "--as", "carl")
+    outsider = run_cli("approve", ident, "--as", "carl", "--hash", made["sha256"])
     assert outsider.exit_code == 4
-    assert "carl does not hold the legal role" in outsider.stderr and "legal: bob, lena" in outsider.stderr
+    assert f"carl is not legal on INC-{incident}" in outsider.stderr and "policy draft.approval" in outsider.stderr
     assert run_cli("reject", ident, "--as", "carl", "--comment", "no").exit_code == 4
 
     refused = [
-        (actor, payload) for actor, action, payload in timeline_actions(incident) if action == "draft.approval_refused"
+        (actor, payload)
+        for actor, action, payload in timeline_actions(incident)
+        if action in ("draft.approval_refused", "draft.rejection_refused")
     ]
     assert [(actor, p["attempted"]) for actor, p in refused] == [
         ("bob", "approve"),
@@ -111,7 +116,8 @@ def test_an_unapproved_draft_cannot_be_sent(incident: str, tmp_path: Path) -> No
     assert refused.exit_code == 4 and "has not been approved by legal (status: drafted)" in refused.stderr
     ok("review", ident, "--as", "bob")
     assert "has not been approved" in run_cli("draft", "mark-sent", ident).stderr
-    assert run_cli("approve", ident, "--as", "lena", "--hash", "0" * 12).exit_code == 3  # not what lena read
+    typo = run_cli("approve", ident, "--as", "lena", "--hash", "0" * 12)  # no revision has this hash
+    assert typo.exit_code == 2 and "mistyped" in typo.stderr
 
 
 def test_an_edit_after_approval_needs_a_new_approval(incident: str, tmp_path: Path) -> None:
@@ -140,6 +146,8 @@ def test_an_edit_after_approval_needs_a_new_approval(incident: str, tmp_path: Pa
     human = ok("draft", "show", ident).stdout
     assert "superseded" in human and "-The account was disabled and every staff password reset." in human
 
+    stale = run_cli("approve", ident, "--as", "lena", "--hash", made["sha256"])  # what lena read before the edit
+    assert stale.exit_code == 3 and "changed since you reviewed it" in stale.stderr
     approve(ident)
     assert ok("draft", "mark-sent", ident, "--json").json()["status"] == "sent"
     assert run_cli("draft", "mark-sent", ident).exit_code == 3  # already sent
@@ -161,7 +169,7 @@ def test_rejection_then_edit_then_review_then_approval(incident: str, tmp_path: 
     ).json()
     assert rerendered["status"] == "edited" and "https://example.org/notice" in rerendered["text"]
     assert rerendered["inputs"]["support_url"] == "https://example.org/notice"
-    assert "not in review" in run_cli("approve", ident, "--as", "lena").stderr
+    assert "not in review" in run_cli("approve", ident, "--as", "lena", "--hash", rerendered["sha256"]).stderr
     ok("review", ident, "--as", "bob")
     approve(ident)
     decision = ok("draft", "show", ident, "--json").json()["decision"]
@@ -186,7 +194,7 @@ def test_a_legal_editor_cannot_approve_their_own_edit(incident: str, tmp_path: P
     ident = str(draft(incident, "customer_notice", inputs_file(tmp_path, CUSTOMER_INPUTS), actor="carl")["id"])
     ok("draft", "edit", ident, "--subject", "About your account", "--as", "lena")
     ok("review", ident, "--as", "carl")
-    assert "four-eyes" in run_cli("approve", ident, "--as", "lena").stderr
+    assert "four-eyes" in run_cli("approve", ident, "--as", "lena", "--hash", current_sha256(ident)).stderr
     approve(ident, "bob")
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from tocsin.models.playbook_run import PlaybookRun
 
-from tests.helpers import ok, wait_for
+from tests.helpers import add_people, ok, wait_for
 from tocsin.db.engine import session_scope
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +99,7 @@ def test_playbook_runs_through_a_deployment_and_a_worker(tocsin_home: Path, tmp_
 
         playbook = tmp_path / "via-deployment.yaml"
         playbook.write_text(PLAYBOOK)
+        add_people("alice")
         incident = ok("declare", "--title", "Laptop stolen", "--commander", "alice", "--json").json()["id"]
         monkeypatch.setenv("PREFECT_API_URL", api)
         monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))

@@ -14,7 +14,8 @@ from tocsin.flows.launch import launch, start_urgent
 from tocsin.models import OutboundMessage
 from tocsin.models.playbook_run import PlaybookRun
 
-from tests.helpers import ok, start_scheduler, wait_for
+from tests.helpers import add_people, ok, start_scheduler, wait_for
+from tocsin.core.acting import Actor, Via
 from tocsin.db.engine import current_engine, session_scope
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,11 +56,12 @@ def test_killed_while_waiting_then_restarted(tocsin_db: str, tmp_path: Path, mon
     monkeypatch.setenv("TOCSIN_PLAYBOOK_EXECUTOR", "inline")
     playbook = tmp_path / "quick-page.yaml"
     playbook.write_text(PLAYBOOK)
+    add_people("alice")
     incident = ok("declare", "--title", "Backups exposed", "--commander", "alice", "--json").json()["id"]
     for handle, role in (("bob", "legal"), ("bea", "legal")):
         ok("people", "add", handle, "--email", f"{handle}@shop.example")
-        ok("assign", str(incident), role, handle)
-    run_id = launch(incident, str(playbook), actor="alice")
+        ok("assign", str(incident), role, handle, "--as", "alice")  # the commander assigns
+    run_id = launch(incident, str(playbook), actor=Actor("alice", Via.local))
     assert start_urgent(run_id) == "waiting"  # bob is paged now; bea in 6 s unless bob acks
 
     env = {**os.environ, "TOCSIN_SCHEDULER_SYNC_SECONDS": "1", "PYTHONPATH": str(ROOT)}

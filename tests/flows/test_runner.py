@@ -13,9 +13,12 @@ from tocsin.models import OutboundMessage
 from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
 
 from tests.helpers import ok, run_cli
+from tocsin.core.acting import Actor, Via
 from tocsin.core.clocks import FixedClock
 from tocsin.db.engine import session_scope
 from tocsin.messages.escalations import acknowledge
+
+ALICE = Actor("alice", Via.local)  # the incident's commander
 
 
 def states(run_id: int) -> dict[str, str]:
@@ -30,7 +33,7 @@ def message_count() -> int:
 
 
 def test_launch_runs_the_urgent_steps_then_waits_for_a_person(incident: int) -> None:
-    run_id = launch(incident, "data-breach", actor="alice")
+    run_id = launch(incident, "data-breach", actor=ALICE)
     assert start_urgent(run_id) == "waiting"
     assert states(run_id) == {"obligations": "done", "investigate": "done", "war-room": "done", "page-legal": "waiting"}
     with session_scope() as session:
@@ -43,7 +46,7 @@ def test_launch_runs_the_urgent_steps_then_waits_for_a_person(incident: int) -> 
 
 
 def test_waiting_run_continues_after_the_ack_and_repeats_nothing(incident: int) -> None:
-    run_id = launch(incident, "data-breach", actor="alice")
+    run_id = launch(incident, "data-breach", actor=ALICE)
     start_urgent(run_id)
     sent = message_count()
     for _ in range(3):  # woken again and again with nothing new: no new message, still waiting
@@ -59,7 +62,7 @@ def test_waiting_run_continues_after_the_ack_and_repeats_nothing(incident: int) 
 
 
 def test_an_unacknowledged_page_moves_down_the_chain(incident: int, clock: FixedClock) -> None:
-    run_id = launch(incident, "data-breach", actor="alice")
+    run_id = launch(incident, "data-breach", actor=ALICE)
     start_urgent(run_id)
     clock.advance(timedelta(minutes=16))
     assert advance(run_id) == "waiting"
@@ -77,7 +80,7 @@ def test_an_unacknowledged_page_moves_down_the_chain(incident: int, clock: Fixed
 
 
 def test_a_step_that_crashes_is_rolled_back_and_runs_once_on_restart(incident: int, monkeypatch) -> None:
-    run_id = launch(incident, "data-breach", actor="alice")
+    run_id = launch(incident, "data-breach", actor=ALICE)
     real = step_types.handler_for("open_channel")
 
     def crash_after_side_effect(context, step):  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ from tocsin.notifications.slack_blocks import (
 from tests.fakes.slack_blocks_rules import block_problems
 
 DECLARED = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+SHA = "0123456789abcdef" * 4
 
 
 def buttons(blocks: tuple[dict, ...]) -> list[dict]:
@@ -49,7 +50,17 @@ def test_every_builder_produces_blocks_slack_accepts_even_with_huge_inputs() -> 
             step=3,
             due=DECLARED,
         ),
-        draft_approval(incident_id="INC-1", draft_id="D-4", audience="regulator", title=huge, excerpt=huge),
+        draft_approval(
+            incident_id="INC-1",
+            draft_id="D-4",
+            audience="regulator",
+            title=huge,
+            excerpt=huge,
+            sha256=SHA,
+            revision=3,
+            requested_by="@bob",
+            review_url="https://tocsin.example/drafts/4",
+        ),
     ]
     for message in messages:
         assert block_problems(list(message.blocks)) == []
@@ -76,11 +87,18 @@ def test_buttons_carry_their_ids_and_documented_action_ids() -> None:
     [ack] = buttons(page.blocks)
     assert ack["action_id"] == ACK_ACTION == "tocsin.ack"
     assert decode_button_value(ack["value"]) == {"incident_id": "INC-1", "escalation_id": "E-9"}
-    approval = draft_approval(incident_id="INC-1", draft_id="D-4", audience="customers", title="t", excerpt="e")
+    approval = draft_approval(
+        incident_id="INC-1", draft_id="D-4", audience="customers", title="t", excerpt="e", sha256=SHA, revision=2
+    )
     approve, reject = buttons(approval.blocks)
     assert (approve["action_id"], reject["action_id"]) == (APPROVE_DRAFT_ACTION, REJECT_DRAFT_ACTION)
     assert (approve["style"], reject["style"]) == ("primary", "danger")
-    assert decode_button_value(reject["value"]) == {"incident_id": "INC-1", "draft_id": "D-4"}
+    ids = {"incident_id": "INC-1", "draft_id": "D-4", "sha256": SHA}  # the whole hash of the content on the card
+    assert decode_button_value(approve["value"]) == ids and decode_button_value(reject["value"]) == ids
+    assert len(approve["value"]) <= 2_000
+    shown = " ".join(str(block) for block in approval.blocks)
+    assert SHA[:12] in approve["text"]["text"] and SHA[:12] in shown and SHA not in shown.replace(approve["value"], "")
+    assert "revision 2" in shown and SHA[:12] in approval.text  # the hash's start, in the card and its fallback
     assert decode_button_value("not json") == {}
 
 

@@ -38,13 +38,17 @@ def fake_sendgrid() -> Iterator[FakeSendGrid]:
 
 
 def declare_incident(locale: str = "en") -> int:
+    """alice commands; lena is legal (approves), bob drafts, carl is comms (sends the wave, suppresses)."""
     from tocsin.models import IncidentKind, Severity
 
     from tocsin.core.clocks import utcnow
     from tocsin.db.engine import session_scope
     from tocsin.incidents.service import Declaration, assign, declare
+    from tocsin.people.directory import upsert_person
 
     with session_scope() as session:
+        for handle in ("alice", "lena", "bob", "carl"):
+            upsert_person(session, handle)
         incident = declare(
             session,
             Declaration(
@@ -59,6 +63,7 @@ def declare_incident(locale: str = "en") -> int:
             actor="alice",
         )
         assign(session, incident.id or 0, "legal", "lena", actor="alice")
+        assign(session, incident.id or 0, "comms", "carl", actor="alice")
         return incident.id or 0
 
 

@@ -129,14 +129,18 @@ def test_a_signed_webhook_needs_a_valid_signature(wave_db: str) -> None:
 
 
 def test_suppress_cli(wave_db: str) -> None:
-    added = ok("suppress", "add", " Someone@Example.org ", "--reason", "opt-out", "--json").json()
+    declare_incident()  # carl is comms on an open incident: the `suppression.add` rule lets him
+    as_comms = ("--as", "carl")
+    added = ok("suppress", "add", " Someone@Example.org ", "--reason", "opt-out", "--json", *as_comms).json()
     assert (added["email"], added["created"]) == ("someone@example.org", True)
-    assert ok("suppress", "add", "someone@example.org", "--json").json()["created"] is False
-    bad = run_cli("suppress", "add", "not an address")
+    assert ok("suppress", "add", "someone@example.org", "--json", *as_comms).json()["created"] is False
+    bad = run_cli("suppress", "add", "not an address", *as_comms)
     assert bad.exit_code == 2 and "not a valid email address" in bad.stderr
-    unknown = run_cli("suppress", "add", "a@example.org", "--reason", "because")
+    unknown = run_cli("suppress", "add", "a@example.org", "--reason", "because", *as_comms)
     assert unknown.exit_code == 2 and "unknown reason" in unknown.stderr
     assert "someone@example.org" in ok("suppress", "list").stdout
+    refused = run_cli("suppress", "add", "b@example.org", "--as", "bob")  # bob drafts; he holds no role
+    assert refused.exit_code == 4 and "policy suppression.add" in refused.stderr
 
 
 def test_purge_removes_recipient_data_after_retention_and_keeps_counts(

@@ -85,8 +85,9 @@ def test_a_wave_killed_midway_and_resumed_sends_each_recipient_exactly_once(wave
             "TOCSIN_SENDGRID_HOST": fake.url,
             "PYTHONPATH": str(REPO_ROOT),
         }
+        # carl, comms on the incident, sends the wave (the `draft.send_public` rule)
         command = [sys.executable, "-m", "tocsin", "notify", str(incident), "--draft", str(draft),
-                   "--recipients", str(path), "--json"]  # fmt: skip
+                   "--recipients", str(path), "--json", "--as", "carl"]  # fmt: skip
         first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             wait_for(lambda: accepted_rows() >= RECIPIENTS // 5 or first.poll() is not None, 120, "some deliveries")

@@ -63,7 +63,7 @@ def test_a_wave_reports_invalid_rows_skips_suppressed_and_sends_each_recipient_o
         {"email": "optout@example.com", "name": "O", "first_name": "O", "locale": "en"},
     ]
     path = write_csv(tmp_path / "r.csv", rows)
-    ok("suppress", "add", "OptOut@example.com", "--reason", "opt-out", "--note", "asked by phone")
+    ok("suppress", "add", "OptOut@example.com", "--reason", "opt-out", "--note", "asked by phone", "--as", "carl")
     report = run(incident, [english, french], path, sender_for(fake_sendgrid), chunk_size=4)
     assert (report.rows, report.sent, report.suppressed, report.invalid, report.failed) == (11, 7, 1, 3, 0)
     assert [(r.line, r.reason) for r in report.invalid_rows] == [
@@ -192,9 +192,11 @@ def test_the_cli_sends_through_the_outbox_and_prints_the_summary(wave_db: str, t
     incident = declare_incident()
     draft = draft_for(incident)
     path = write_csv(tmp_path / "r.csv", [*people(3), {"email": "x", "name": "", "first_name": "", "locale": ""}])
-    result = ok("notify", str(incident), "--draft", f"D-{draft}", "--recipients", str(path))
+    result = ok("notify", str(incident), "--draft", f"D-{draft}", "--recipients", str(path), "--as", "carl")
     assert "sent now" in result.stdout and "line 5: not a valid email address" in result.stdout
-    data = ok("notify", str(incident), "--draft", str(draft), "--recipients", str(path), "--json").json()
+    data = ok(
+        "notify", str(incident), "--draft", str(draft), "--recipients", str(path), "--as", "carl", "--json"
+    ).json()
     assert (data["sent"], data["already_sent"], data["invalid"]) == (0, 3, 1)
     assert data["invalid_rows"] == [{"line": 5, "reason": "not a valid email address"}]
     from tocsin.core.config import get_settings
@@ -203,5 +205,7 @@ def test_the_cli_sends_through_the_outbox_and_prints_the_summary(wave_db: str, t
     assert report_file.read_text().splitlines() == ["line,reason", "5,not a valid email address"]
     waves = ok("waves", str(incident), "--json").json()
     assert [w["counts"]["sent"] for w in waves["waves"]] == [3, 0]
-    refused = run_cli("notify", str(incident), "--draft", "999", "--recipients", str(path))
-    assert refused.exit_code == 2 and "draft 999" in refused.stderr
+    missing = run_cli("notify", str(incident), "--draft", "999", "--recipients", str(path), "--as", "carl")
+    assert missing.exit_code == 2 and "D-999" in missing.stderr
+    refused = run_cli("notify", str(incident), "--draft", str(draft), "--recipients", str(path), "--as", "lena")
+    assert refused.exit_code == 4 and "lena is not" in refused.stderr  # customer notices go out by comms

@@ -1,5 +1,6 @@
 """The web app under test: a FastAPI TestClient over the real app and database (SQLite and PostgreSQL),
-people in the directory, and an API token for each of them."""
+people in the directory, and an API token for each of them. Nobody holds a role until one is given: `declare`
+makes alice the commander, and `assign` (alice assigning) gives the others theirs."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ class Api:
 
     def post(self, path: str, person: str = "alice", **kwargs: Any) -> Any:
         return self.client.post(path, headers={**self.auth(person), **kwargs.pop("headers", {})}, **kwargs)
+
+    def put(self, path: str, person: str = "alice", **kwargs: Any) -> Any:
+        return self.client.put(path, headers=self.auth(person), **kwargs)
+
+    def delete(self, path: str, person: str = "alice", **kwargs: Any) -> Any:
+        return self.client.delete(path, headers=self.auth(person), **kwargs)
 
 
 def add_people() -> dict[str, str]:
@@ -56,6 +63,27 @@ def api(tocsin_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     tokens = add_people()
     with TestClient(create_app(get_settings())) as client:
         yield Api(client, tokens)
+
+
+def add_person(api: Api, handle: str, *, admin: bool = False) -> str:
+    """One more person in the directory (an admin if asked), with an API token in `api.tokens`."""
+    from tocsin.db.engine import session_scope
+    from tocsin.people.directory import upsert_person
+    from tocsin.people.passwords import set_admin
+    from tocsin.people.tokens import create_token
+
+    with session_scope() as session:
+        upsert_person(session, handle, email=f"{handle}@example.org")
+        if admin:
+            set_admin(session, handle, True)
+        api.tokens[handle] = create_token(session, handle, name="tests", actor="admin").token
+    return handle
+
+
+def assign(api: Api, incident: int, role: str, person: str, by: str = "alice") -> None:
+    """Give `person` a role on the incident through the API (`by`, the commander, assigns)."""
+    response = api.post(f"/api/incidents/{incident}/roles", person=by, json={"role": role, "person": person})
+    assert response.status_code == 201, response.text
 
 
 def declare(api: Api, **fields: Any) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from tests.helpers import ok
-from tests.web.conftest import Api, declare, timeline
+from tests.web.conftest import Api, assign, declare, timeline
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample-breach.yaml"
 AWARE = "2026-11-20T10:00:00+01:00"
@@ -24,10 +24,12 @@ def test_no_token_bad_token_and_revoked_token_are_401(api: Api) -> None:
     assert (forged.status_code, forged.json()) == (401, {"error": "unknown or revoked API token"})
     assert api.client.get("/api/incidents", headers={"Authorization": "Basic abc"}).status_code == 401
     assert api.get("/api/incidents").json() == []
-    listed = ok("token", "list", "--json").json()
-    alice = next(t for t in listed if t["person"] == "alice")
+    listed = api.get("/api/tokens").json()  # alice's own tokens
+    assert [t["person"] for t in listed] == ["alice"]
+    alice = listed[0]
     assert "token" not in alice and alice["revoked_at"] is None
-    ok("token", "revoke", str(alice["id"]))
+    revoked = api.client.delete(f"/api/tokens/{alice['id']}", headers=api.auth("alice"))
+    assert revoked.status_code == 200 and revoked.json()["person"] == "alice"
     assert api.get("/api/incidents").status_code == 401
 
 
@@ -71,7 +73,9 @@ def test_declare_status_roles_clock_events_and_timeline(api: Api, tmp_path: Path
 
     assigned = api.post(f"/api/incidents/{ident}/roles", json={"role": "legal", "person": "lena"})
     assert assigned.status_code == 201 and {"role": "legal", "person": "lena"} in assigned.json()["roles"]
+    assign(api, ident, "commander", "carl")  # a second commander
     moved = api.post(f"/api/incidents/{ident}/status", person="carl", json={"status": "investigating"})
+    assert moved.status_code == 200, moved.text
     assert moved.json()["status"] == "investigating"
 
     submitted = api.post(f"/api/incidents/{ident}/events", json={"submitted": gdpr, "note": "portal receipt 42"})
@@ -80,12 +84,14 @@ def test_declare_status_roles_clock_events_and_timeline(api: Api, tmp_path: Path
     assert standing[gdpr] == "submitted"
     actions = [(e["actor"], e["action"]) for e in timeline(api, ident)]
     assert ("carl", "incident.status_changed") in actions and ("alice", "obligation.submitted") in actions
+    assert {e["payload"].get("via") for e in timeline(api, ident) if e["actor"] == "carl"} == {"api"}
     assert api.get(f"/api/incidents/{ident}").json()["status"] == "investigating"
     assert [i["id"] for i in api.get("/api/incidents", params={"open": True}).json()] == [ident]
 
 
 def test_facts_replaced_through_the_api_recompute_the_obligations(api: Api) -> None:
     ident = declare(api, aware_at=AWARE)["id"]
+    assign(api, ident, "legal", "lena")
     assert api.get(f"/api/incidents/{ident}/clock").json()["obligations"] == []
     facts = yaml.safe_load(SAMPLE.read_text().replace("AWARE_AT", AWARE))
     changes = api.client.put(f"/api/incidents/{ident}/facts", json=facts, headers=api.auth("lena"))

@@ -60,13 +60,14 @@ def test_non_legal_viewers_get_no_buttons_and_a_crafted_post_is_refused_on_the_t
     carl, bob = console.as_person("carl"), console.as_person("bob")
     carl_view = carl.get(f"/drafts/{made['id']}").text
     assert f'action="/drafts/{made["id"]}/approve"' not in carl_view and "/reject" not in carl_view
-    assert "carl does not hold the legal role" in carl_view
+    assert f"carl is not legal on INC-{ident}" in carl_view
     assert "<strong>you can approve</strong>" not in carl.get("/approvals").text
 
     crafted = console.post_form(carl, f"/drafts/{made['id']}/approve", {"sha256": made["sha256"]})
-    assert crafted.status_code == 403 and "carl does not hold the legal role" in crafted.text
+    assert crafted.status_code == 403 and f"carl is not legal on INC-{ident}" in crafted.text
+    assert "policy draft.approval" in crafted.text  # the refusal names the rule
     rejected = console.post_form(carl, f"/drafts/{made['id']}/reject", {"comment": "No."})
-    assert rejected.status_code == 403
+    assert rejected.status_code == 403 and "policy draft.rejection" in rejected.text
 
     bob_view = bob.get(f"/drafts/{made['id']}").text  # legal, but the author: may reject, not approve
     assert "four-eyes" in bob_view and "/approve" not in bob_view
@@ -74,10 +75,18 @@ def test_non_legal_viewers_get_no_buttons_and_a_crafted_post_is_refused_on_the_t
     by_author = console.post_form(bob, f"/drafts/{made['id']}/approve", {"sha256": made["sha256"]})
     assert by_author.status_code == 403 and "four-eyes" in by_author.text
 
-    refused = [(e["actor"], e["payload"]["attempted"]) for e in timeline(console.api, ident)
-               if e["action"] == "draft.approval_refused"]  # fmt: skip
-    assert refused == [("carl", "approve"), ("carl", "reject"), ("bob", "approve")]
+    refused = [(e["actor"], e["action"], e["payload"]["attempted"], e["payload"]["via"])
+               for e in timeline(console.api, ident) if e["action"].endswith("_refused")]  # fmt: skip
+    assert refused == [
+        ("carl", "draft.approval_refused", "approve", "console"),
+        ("carl", "draft.rejection_refused", "reject", "console"),
+        ("bob", "draft.approval_refused", "approve", "console"),
+    ]
     assert console.api.get(f"/api/drafts/{made['id']}").json()["status"] == "in_review"
+    page = console.as_person("alice").get(f"/incidents/{ident}").text  # the refusals, red, on the timeline
+    rows = re.findall(r'<tr class="event-draft-(?:approval|rejection)_refused tone-alarming">(.*?)</tr>', page, re.S)
+    assert len(rows) == 3 and all("<dd>console</dd>" in row for row in rows)  # the door is in the details
+    assert any(f"D-{made['id']}: reject refused: carl is not legal" in html.unescape(row) for row in rows)
 
 
 def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(console: Console) -> None:

@@ -82,6 +82,41 @@ def test_a_submission_recorded_on_the_page_stops_that_countdown_and_lands_on_the
     assert "owes no &#39;us.nowhere.rule&#39;" in alice.get(f"/incidents/{ident}").text
 
 
+def test_a_person_without_a_role_cannot_record_a_submission_while_legal_can(console: Console) -> None:
+    ident = breach(console)  # alice commands, lena holds legal, carl holds nothing
+    form = f"/incidents/{ident}/obligations/{GDPR}/submit"
+    carl = console.as_person("carl")
+    carl_view = carl.get(f"/incidents/{ident}").text
+    assert f'action="{form}"' not in carl_view  # no form for carl ...
+    assert f"You cannot record submissions on INC-{ident}: carl is not commander, legal or dpo" in carl_view
+    assert "commander, legal or DPO</span>" in carl_view and "Change the status" not in carl_view
+
+    crafted = console.post_form(carl, form, {"note": "portal receipt 7"})  # ... and a crafted post is refused
+    assert crafted.status_code == 403 and "policy clock.submission" in crafted.text
+    standing = {
+        r["rule"]: r["standing"] for r in console.api.get(f"/api/incidents/{ident}/clock").json()["obligations"]
+    }
+    assert standing[GDPR] != "submitted"
+    refused = [e for e in timeline(console.api, ident) if e["action"] == "clock.submission_refused"]
+    assert [(e["actor"], e["payload"]["via"], e["payload"]["action"]) for e in refused] == [
+        ("carl", "console", "clock.submission")
+    ]
+
+    lena = console.as_person("lena")  # legal
+    assert f'action="{form}"' in lena.get(f"/incidents/{ident}").text
+    done = console.post_form(lena, form, {"note": "portal receipt 8"})
+    assert done.status_code == 303 and done.headers["location"] == f"/incidents/{ident}#clock"
+    standing = {
+        r["rule"]: r["standing"] for r in console.api.get(f"/api/incidents/{ident}/clock").json()["obligations"]
+    }
+    assert standing[GDPR] == "submitted"
+    submitted = next(e for e in timeline(console.api, ident) if e["action"] == "obligation.submitted")
+    assert (submitted["actor"], submitted["payload"]["via"]) == ("lena", "console")
+    page = lena.get(f"/incidents/{ident}").text
+    row = re.search(r'<tr class="event-clock-submission_refused tone-alarming">(.*?)</tr>', page, re.S)
+    assert row and "Recording a submission refused: carl is not commander, legal or dpo" in html.unescape(row.group(1))
+
+
 def test_open_escalations_are_acknowledged_from_the_page_by_those_paged(console: Console) -> None:
     ident = breach(console)
     page_id = start_page(ident)  # pages legal (lena)
@@ -90,10 +125,18 @@ def test_open_escalations_are_acknowledged_from_the_page_by_those_paged(console:
     carl_view = carl.get(f"/incidents/{ident}").text
     assert f"E-{page_id}: Approve the notice" in carl_view and f"Acknowledge E-{page_id}" not in carl_view
 
-    crafted = console.post_form(carl, f"/escalations/{page_id}/ack", {})  # the service decides, not the page
-    assert crafted.status_code == 303
-    assert "carl was not paged" in carl.get(f"/incidents/{ident}").text
+    crafted = console.post_form(carl, f"/escalations/{page_id}/ack", {})  # the action decides, not the page
+    assert (
+        crafted.status_code == 403 and "carl was not paged" in crafted.text and "policy escalation.ack" in crafted.text
+    )
     assert [e["escalation"] for e in console.api.get(f"/api/incidents/{ident}/escalations").json()] == [page_id]
+    refused = [e for e in timeline(console.api, ident) if e["action"] == "escalation.ack_refused"]
+    assert [(e["actor"], e["payload"]["escalation"], e["payload"]["via"]) for e in refused] == [
+        ("carl", page_id, "console")
+    ]
+    assert f"E-{page_id}: acknowledgement refused: carl was not paged" in html.unescape(
+        carl.get(f"/incidents/{ident}").text
+    )
 
     acked = console.post_form(lena, f"/escalations/{page_id}/ack", {})
     assert acked.status_code == 303 and acked.headers["location"] == f"/incidents/{ident}#escalations"

@@ -26,7 +26,7 @@ def test_a_wave_is_followed_while_it_runs_and_counted_when_it_ends(console: Cons
 
     rows = [*people(5), {"email": "broken", "name": "X", "first_name": "X", "locale": "en"}, *people(1, start=9)]
     source = write_csv(tmp_path / "recipients.csv", rows)
-    ok("suppress", "add", "person9@example.com", "--reason", "opt-out")
+    ok("suppress", "add", "person9@example.com", "--reason", "opt-out", "--as", "lena")  # legal on the incident
     seen_running: list[str] = []
 
     def look(_report: object) -> None:  # called by the wave after each committed chunk

@@ -32,6 +32,29 @@ ROUTES = {
     ("get", "/api/incidents/{incident}/escalations"),
     ("post", "/api/escalations/{escalation}/ack"),
     ("post", "/api/mentions"),
+    # issue #14: one door per action, every action over HTTP
+    ("post", "/api/incidents/{incident}/close"),
+    ("delete", "/api/incidents/{incident}/roles/{role}/{person}"),
+    ("post", "/api/incidents/{incident}/drafts"),
+    ("post", "/api/drafts/{draft}/edit"),
+    ("post", "/api/drafts/{draft}/review"),
+    ("post", "/api/drafts/{draft}/sent"),
+    ("get", "/api/incidents/{incident}/runs"),
+    ("post", "/api/runs/{run}/inputs"),
+    ("get", "/api/incidents/{incident}/tasks"),
+    ("post", "/api/tasks/{task}/done"),
+    ("get", "/api/people"),
+    ("post", "/api/people"),
+    ("post", "/api/people/{handle}/admin"),
+    ("put", "/api/people/{handle}/password"),
+    ("delete", "/api/people/{handle}/password"),
+    ("get", "/api/tokens"),
+    ("post", "/api/tokens"),
+    ("delete", "/api/tokens/{token}"),
+    ("get", "/api/suppressions"),
+    ("post", "/api/suppressions"),
+    ("post", "/api/login"),
+    ("get", "/api/me"),
     ("post", "/slack/actions"),
     ("post", "/slack/commands"),
     ("post", "/webhooks/sendgrid"),
@@ -46,6 +69,9 @@ def test_openapi_lists_the_routes_and_the_bearer_scheme(api: Api) -> None:
     approve = document["paths"]["/api/drafts/{draft}/approve"]["post"]
     assert approve["security"] == [{"HTTPBearer": []}]
     assert "security" not in document["paths"]["/slack/actions"]["post"]
+    assert "security" not in document["paths"]["/api/login"]["post"]  # a password, not a token
+    approve_body = document["components"]["schemas"]["ApproveBody"]
+    assert "sha256" in approve_body["required"] and approve_body["properties"]["sha256"]["description"]
 
 
 def free_port() -> int:

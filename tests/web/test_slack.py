@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
 
 from tests.web.conftest import SLACK_SECRET, Api, declare, timeline
-from tests.web.test_approvals_and_acks import start_page
+from tests.web.test_approvals_and_acks import draft_in_review, start_page
 
 
 class ResponseUrlServer:
@@ -74,8 +74,13 @@ def ack_click(incident: int, page: int, user: str, response_url: str) -> bytes:
 
     card = escalation(incident_id=f"INC-{incident}", escalation_id=f"E-{page}", title="t", severity="SEV1",
                       reason="r", step=1)  # fmt: skip
+    return button_click(card, ACK_ACTION, user, response_url)
+
+
+def button_click(card: Any, action_id: str, user: str, response_url: str) -> bytes:
+    """The signed-to-be body of a click on `card`'s `action_id` button by Slack user `user`."""
     actions = next(b for b in card.blocks if b["type"] == "actions")
-    button = next(e for e in actions["elements"] if e["action_id"] == ACK_ACTION)
+    button = next(e for e in actions["elements"] if e["action_id"] == action_id)
     payload = {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower()},
@@ -83,7 +88,7 @@ def ack_click(incident: int, page: int, user: str, response_url: str) -> bytes:
         "channel": {"id": "C0INC"},
         "container": {"type": "message", "message_ts": "1.2", "channel_id": "C0INC"},
         "response_url": response_url,
-        "actions": [{"action_id": ACK_ACTION, "block_id": actions["block_id"], "value": button["value"]}],
+        "actions": [{"action_id": action_id, "block_id": actions["block_id"], "value": button["value"]}],
     }
     return urlencode({"payload": json.dumps(payload)}).encode()
 
@@ -130,6 +135,39 @@ def test_a_genuine_ack_click_acknowledges_as_the_mapped_person(api: Api, slack, 
             "replace_original": False,
         }
     ]
+
+
+def test_the_approve_button_approves_the_hash_it_carries_as_legal_and_refuses_the_author(
+    api: Api, slack, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from tocsin.notifications.slack_blocks import APPROVE_DRAFT_ACTION, draft_approval
+
+    client, hooks = slack
+    woken: list[int] = []
+    monkeypatch.setattr("tocsin.flows.launch.wake", lambda incident_id: woken.append(incident_id) or [])
+    incident = declare(api)["id"]
+    for person in ("lena", "bob"):
+        assert api.post(f"/api/incidents/{incident}/roles", json={"role": "legal", "person": person}).status_code == 201
+    made = draft_in_review(incident, author="bob")
+    card = draft_approval(incident_id=f"INC-{incident}", draft_id=f"D-{made['id']}", audience="individuals",
+                          title="Notice", excerpt="...", sha256=made["sha256"])  # fmt: skip
+    woken.clear()
+
+    by_author = button_click(card, APPROVE_DRAFT_ACTION, "U0BOB", f"{hooks.base}/actions/1")
+    assert client.post("/slack/actions", content=by_author, headers=signed(by_author)).status_code == 200
+    assert hooks.received[-1]["text"].startswith("Could not approve:") and "four-eyes" in hooks.received[-1]["text"]
+    refused = [e for e in timeline(api, incident) if e["action"] == "draft.approval_refused"]
+    assert [(e["actor"], e["payload"]["via"], e["payload"]["slack_user"]) for e in refused] == [
+        ("bob", "slack", "U0BOB")
+    ]
+    assert woken == [] and api.get(f"/api/drafts/{made['id']}").json()["status"] == "in_review"
+
+    by_lena = button_click(card, APPROVE_DRAFT_ACTION, "U0LENA", f"{hooks.base}/actions/2")
+    assert client.post("/slack/actions", content=by_lena, headers=signed(by_lena)).status_code == 200
+    assert hooks.received[-1]["text"].startswith(f"Approved D-{made['id']} (sha256 {made['sha256'][:12]}) as lena")
+    decision = api.get(f"/api/drafts/{made['id']}").json()["decision"]
+    assert decision["decided_by"] == "lena" and decision["decided_sha256"] == made["sha256"]
+    assert woken == [incident]  # the action woke the waiting runs once, after its commit
 
 
 def test_an_unknown_slack_user_is_refused_on_the_timeline(api: Api, slack) -> None:  # type: ignore[no-untyped-def]

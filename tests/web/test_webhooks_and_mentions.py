@@ -140,6 +140,20 @@ def test_mentions_raise_an_alert_on_the_incident(api: Api) -> None:
         assert SURGE_AT < detected <= SURGE_AT + timedelta(minutes=20)
 
 
+def test_only_the_commander_comms_or_an_admin_raise_alerts_onto_an_incident(api: Api) -> None:
+    incident = declare(api, kind="crisis")["id"]
+    history, _crisis_day = crisis_stream()
+    refused = api.post(f"/api/mentions?incident={incident}", "carl", content="\n".join(history[:50]).encode())
+    assert refused.status_code == 403 and "policy sentiment.raise" in refused.json()["error"]
+    assert [e["actor"] for e in timeline(api, incident) if e["action"] == "sentiment.raise_refused"] == ["carl"]
+    assign = api.post(f"/api/incidents/{incident}/roles", json={"role": "comms", "person": "carl"})
+    assert assign.status_code == 201
+    accepted = api.post(f"/api/mentions?incident={incident}", "carl", content="\n".join(history[:50]).encode())
+    assert accepted.status_code == 200 and accepted.json()["accepted"] == 50
+    anyone = api.post("/api/mentions?brand=acme", "bob", content="\n".join(history[:50]).encode())
+    assert anyone.status_code == 200  # without an incident: at most a proposal to the on-duty commander
+
+
 def test_without_an_incident_a_negative_spike_is_proposed_to_the_on_duty_commander(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from tocsin.audit.chain import GENESIS, ChainEvent, ChainProblem, event_hash, verify_chain
+from tocsin.core.acting import current_door
 from tocsin.core.clocks import utcnow
 from tocsin.core.errors import NotFound
 from tocsin.models import AuditEvent, Incident
@@ -18,6 +19,9 @@ def append_event(
     """Append one event and move the incident's chain head (which also bumps its version)."""
     assert incident.id is not None
     payload = payload or {}
+    door = current_door()
+    if door is not None:  # inside an action: say which door it came through (`via`, and who locally)
+        payload = {**payload, **door}
     seq = incident.audit_seq + 1
     prev_hash = incident.audit_head or GENESIS
     at = utcnow()

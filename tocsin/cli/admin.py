@@ -20,9 +20,13 @@ def verify(
     incident: Annotated[str, typer.Argument(help="Incident id, or `all`.")], json_output: bool = JSON_OPTION
 ) -> None:
     """Check that no timeline event was edited, deleted or reordered. Exit 1 if any was."""
+    from tocsin.cli.gateway import require_local
+
+    require_local("audit verify")
     from tocsin.audit.timeline import verify_incident
+    from tocsin.core.ids import parse_incident_id
     from tocsin.db.engine import session_scope
-    from tocsin.incidents.service import list_incidents, parse_incident_id
+    from tocsin.incidents.service import list_incidents
 
     with session_scope() as session:
         ids = sorted(i.id or 0 for i in list_incidents(session)) if incident == "all" else [parse_incident_id(incident)]
@@ -45,6 +49,9 @@ def verify(
 @db_app.command("upgrade")
 def upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Migrate the configured database to the newest schema (or REVISION)."""
+    from tocsin.cli.gateway import require_local
+
+    require_local("db upgrade")
     from tocsin.core.config import get_settings, mask_url
     from tocsin.db.engine import engine_for
     from tocsin.db.migrate import current_revision
@@ -59,6 +66,9 @@ def upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @db_app.command("current")
 def current(json_output: bool = JSON_OPTION) -> None:
     """The schema revision of the configured database, and the newest one."""
+    from tocsin.cli.gateway import require_local
+
+    require_local("db current")
     from tocsin.core.config import get_settings, mask_url
     from tocsin.db.engine import engine_for
     from tocsin.db.migrate import current_revision, head_revision
@@ -86,3 +96,24 @@ def show_config(json_output: bool = JSON_OPTION) -> None:
     for key, value in data.items():
         table.add_row(key, "" if value is None else str(value))
     console.print(table)
+
+
+@app.command("policy")
+def show_policy(json_output: bool = JSON_OPTION) -> None:
+    """Who may take each action (the role policy every door applies), as the README's table."""
+    from tocsin.policy import POLICY, allowed_columns, table_markdown
+
+    if json_output:
+        print_json(
+            [
+                {
+                    "action": action.value,
+                    "who": rule.who(),
+                    "may": [column for column, allowed in allowed_columns(rule).items() if allowed],
+                    "conditions": [c.value for c in rule.conditions],
+                }
+                for action, rule in POLICY.items()
+            ]
+        )
+        return
+    print(table_markdown())

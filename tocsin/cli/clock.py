@@ -8,15 +8,7 @@ from typing import Annotated
 import typer
 
 from tocsin.cli.app import app
-from tocsin.cli.output import (
-    AS_OPTION,
-    JSON_OPTION,
-    acting_person,
-    console,
-    continue_playbooks,
-    display_zone,
-    print_json,
-)
+from tocsin.cli.output import AS_OPTION, JSON_OPTION, console, display_zone, print_json
 
 scheduler_app = typer.Typer(help="Deadline reminders and overdue escalations (APScheduler).", no_args_is_help=True)
 app.add_typer(scheduler_app, name="scheduler")
@@ -32,22 +24,16 @@ def show_clock(
 ) -> None:
     """The live countdown of every obligation of an incident."""
     from tocsin.cli.clock_view import render_clock
-    from tocsin.core.clocks import iso_utc, utcnow
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.service import get_incident, parse_incident_id
-    from tocsin.obligations.countdown import clock_rows
-    from tocsin.obligations.service import obligations_of
+    from tocsin.cli.gateway import open_gateway
+    from tocsin.core.clocks import parse_instant
+    from tocsin.core.ids import parse_incident_id
 
-    incident_id = parse_incident_id(incident)
-    now = utcnow()
-    with session_scope() as session:
-        record = get_incident(session, incident_id)
-        rows = clock_rows(obligations_of(session, incident_id, include_withdrawn=withdrawn), now)
-        ref, title = record.ref, record.title
+    data = open_gateway().clock(parse_incident_id(incident), withdrawn=withdrawn)
+    title = data.pop("title", "")
     if json_output:
-        print_json({"incident": ref, "now": iso_utc(now), "obligations": rows})
+        print_json(data)
         return
-    render_clock(ref, title, rows, display_zone(), now)
+    render_clock(data["incident"], title, data["obligations"], display_zone(), parse_instant(data["now"]))
 
 
 @app.command()
@@ -84,19 +70,14 @@ def facts(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Replace an incident's facts document and recompute its obligations."""
+    from tocsin.cli.gateway import open_gateway
     from tocsin.core.documents import load_mapping
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.facts import validate_facts
-    from tocsin.incidents.service import get_incident, parse_incident_id
-    from tocsin.obligations.service import set_facts
+    from tocsin.core.ids import parse_incident_id
 
+    gateway = open_gateway(actor)
+    incident_id = parse_incident_id(incident)
     document, name = load_mapping(file)
-    validate_facts(document, where=name)
-    with session_scope() as session:
-        record = get_incident(session, parse_incident_id(incident))
-        changes = set_facts(session, record, document, actor=acting_person(actor))
-        incident_id = record.id or 0
-    continue_playbooks(incident_id)
+    changes = gateway.replace_facts(incident_id, document, where=name)
     _report_changes(changes, json_output)
 
 
@@ -109,26 +90,22 @@ def _record(
     json_output: bool,
     must_be_owed: str | None = None,
 ) -> None:
-    from tocsin.core.clocks import parse_instant, utcnow
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.service import get_incident, parse_incident_id
-    from tocsin.obligations.service import record_event, record_submission
+    from tocsin.cli.gateway import open_gateway
+    from tocsin.core.clocks import parse_instant
+    from tocsin.core.ids import parse_incident_id
 
-    when = parse_instant(at, field_name="--at") if at else utcnow()
-    with session_scope() as session:
-        record = get_incident(session, parse_incident_id(incident))
-        who = acting_person(actor)
-        if must_be_owed:
-            changes = record_submission(session, record, must_be_owed, when, actor=who, note=note)
-        else:
-            changes = record_event(session, record, name, when, actor=who, note=note)
-        incident_id = record.id or 0
-    continue_playbooks(incident_id)
-    _report_changes(changes, json_output, f"{name} recorded at {when.isoformat()}")
+    gateway = open_gateway(actor)
+    incident_id = parse_incident_id(incident)
+    when = parse_instant(at, field_name="--at") if at else None
+    if must_be_owed:
+        data = gateway.record_submission(incident_id, must_be_owed, at=when, note=note)
+    else:
+        data = gateway.record_event(incident_id, name, at=when, note=note)
+    _report_changes(data, json_output, f"{data.get('event', name)} recorded at {data['at']}")
 
 
-def _report_changes(changes, json_output: bool, headline: str = "facts updated") -> None:  # type: ignore[no-untyped-def]
-    data = {"added": changes.added, "changed": changes.changed, "withdrawn": changes.withdrawn}
+def _report_changes(changes: dict, json_output: bool, headline: str = "facts updated") -> None:
+    data = {key: changes.get(key, []) for key in ("added", "changed", "withdrawn")}
     if json_output:
         print_json(data)
         return
@@ -144,6 +121,10 @@ def run_scheduler(
 ) -> None:
     """Run the reminder scheduler in the foreground (one per database)."""
     import logging
+
+    from tocsin.cli.gateway import require_local
+
+    require_local("scheduler run")
 
     from tocsin.obligations import scheduler as scheduler
 

@@ -8,6 +8,7 @@ from tocsin.cli import (  # noqa: F401  (each module registers its commands)
     drill,
     escalation,
     incidents,
+    login,
     notify,
     obligations,
     people,

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from tocsin.cli.app import app
-from tocsin.cli.output import AS_OPTION, JSON_OPTION, acting_person, console, print_json
+from tocsin.cli.output import AS_OPTION, JSON_OPTION, console, print_json
 
 
 class DraftGroup(TyperGroup):
@@ -78,39 +78,28 @@ def new(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Render a draft from a template and the incident's facts (`tocsin draft ID TEMPLATE`)."""
-    from tocsin.db.engine import session_scope
-    from tocsin.drafts.drafting import DraftRequest, create_draft
-    from tocsin.drafts.views import draft_dict
-    from tocsin.incidents.service import parse_incident_id
+    from tocsin.cli.gateway import open_gateway
+    from tocsin.core.ids import parse_incident_id
     from tocsin.templates.problems import MissingInputs
 
-    who = acting_person(actor)
-    request = DraftRequest(
-        incident_id=parse_incident_id(incident),
-        template=template.strip(),
-        inputs=collect_inputs(variables, variables_file),
-        locale=locale,
-        recipient=recipient,
-    )
+    gateway = open_gateway(actor)
+    incident_id = parse_incident_id(incident)
+    inputs = collect_inputs(variables, variables_file)
     try:
-        with session_scope() as session:
-            drafted = create_draft(session, request, actor=who)
-            data = draft_dict(drafted.draft)
+        data = gateway.create_draft(incident_id, template.strip(), inputs=inputs, locale=locale, recipient=recipient)
     except MissingInputs as error:
         _print_missing(error)
         raise typer.Exit(error.exit_code) from None
-    data["locale_reason"] = drafted.locale_reason
     if json_output:
         print_json(data)
         return
-    console.print(
-        f"[bold]{data['ref']}[/] drafted from {data['template']} v{data['template_version']} "
-        f"in {data['locale']} ({data['locale_reason']})"
-    )
+    reason = f" ({data['locale_reason']})" if data.get("locale_reason") else ""
+    made = f"{data['template']} v{data['template_version']} in {data['locale']}{reason}"
+    console.print(f"[bold]{data['ref']}[/] drafted from {made}")
     console.print(f"sha256 {data['sha256']}\n")
     console.print(f"Subject: {data['subject']}\n", markup=False)
     console.print(data["text"], markup=False)
-    console.print(f"Next: `tocsin review {data['id']}`, then legal: `tocsin approve {data['id']} --as PERSON`")
+    console.print(f"Next: `tocsin review {data['id']}`, then legal: `tocsin approve {data['id']}`")
 
 
 @app.command("drafts")
@@ -121,13 +110,10 @@ def list_drafts(
     """The drafts of an incident, oldest first."""
     from rich.table import Table
 
-    from tocsin.db.engine import session_scope
-    from tocsin.drafts.drafting import list_drafts as query
-    from tocsin.drafts.views import draft_dict
-    from tocsin.incidents.service import parse_incident_id
+    from tocsin.cli.gateway import open_gateway
+    from tocsin.core.ids import parse_incident_id
 
-    with session_scope() as session:
-        rows = [draft_dict(d, content=False) for d in query(session, parse_incident_id(incident))]
+    rows = open_gateway().drafts(parse_incident_id(incident))
     if json_output:
         print_json(rows)
         return
@@ -160,15 +146,13 @@ def show(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """A draft's content, its decision and whether it may be sent, and the diff against the previous revision."""
+    from tocsin.cli.gateway import open_gateway
     from tocsin.core.errors import InvalidInput
-    from tocsin.db.engine import session_scope
-    from tocsin.drafts.drafting import parse_draft_id
-    from tocsin.drafts.review import review_data
+    from tocsin.core.ids import parse_draft_id
 
     if part is not None and part not in ("subject", "text", "html"):
         raise InvalidInput(f"--part {part!r}: one of subject, text, html")
-    with session_scope() as session:
-        data = review_data(session, parse_draft_id(draft), revision)
+    data = open_gateway().draft(parse_draft_id(draft), revision=revision)
     if part is not None:
         sys.stdout.write(data[part])
         return
@@ -223,14 +207,14 @@ def edit(
 ) -> None:
     """Change a draft: by hand (--file, --subject) or by re-rendering with new inputs (--var, --vars).
     An approved draft goes back to review."""
+    from tocsin.cli.gateway import open_gateway
     from tocsin.core.documents import read_text
     from tocsin.core.errors import InvalidInput
-    from tocsin.db.engine import session_scope
-    from tocsin.drafts.drafting import edit_draft, parse_draft_id
-    from tocsin.drafts.views import draft_dict
+    from tocsin.core.ids import parse_draft_id
     from tocsin.templates.problems import MissingInputs
 
-    who = acting_person(actor)
+    gateway = open_gateway(actor)
+    draft_id = parse_draft_id(draft)
     changes: dict[str, str] = {}
     if subject is not None:
         changes["subject"] = subject
@@ -241,8 +225,7 @@ def edit(
         changes[target] = read_text(file)[0]
     inputs = collect_inputs(variables, variables_file) if (variables or variables_file) else None
     try:
-        with session_scope() as session:
-            data = draft_dict(edit_draft(session, parse_draft_id(draft), actor=who, inputs=inputs, **changes))
+        data = gateway.edit_draft(draft_id, inputs=inputs, **changes)
     except MissingInputs as error:
         _print_missing(error)
         raise typer.Exit(error.exit_code) from None
@@ -266,14 +249,10 @@ def mark_sent(
 ) -> None:
     """Record that an approved draft was sent (e.g. submitted through a regulator's web form).
     Refused unless legal approved exactly the current content."""
-    from tocsin.db.engine import session_scope
-    from tocsin.drafts.approvals import mark_sent as record_sent
-    from tocsin.drafts.drafting import parse_draft_id
-    from tocsin.drafts.views import draft_dict
+    from tocsin.cli.gateway import open_gateway
+    from tocsin.core.ids import parse_draft_id
 
-    who = acting_person(actor)
-    with session_scope() as session:
-        data = draft_dict(record_sent(session, parse_draft_id(draft), actor=who, reference=reference), content=False)
+    data = open_gateway(actor).mark_sent(parse_draft_id(draft), reference=reference)
     if json_output:
         print_json(data)
         return

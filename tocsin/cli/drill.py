@@ -25,6 +25,9 @@ def drill(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Rehearse a playbook with simulated people and every channel captured to the drill's outbox."""
+    from tocsin.cli.gateway import require_local
+
+    require_local("drill")
     from tocsin.cli.drill_view import render_scorecard
     from tocsin.flows.drill import run_drill
     from tocsin.flows.scenario import default_scenario, load_scenario

@@ -7,17 +7,7 @@ from typing import Annotated
 import typer
 
 from tocsin.cli.app import app
-from tocsin.cli.output import AS_OPTION, JSON_OPTION, acting_person, console, display_zone, print_json
-
-
-def _escalation_id(text: str) -> int:
-    from tocsin.core.errors import InvalidInput
-
-    raw = text.strip()
-    number = raw[2:] if raw.upper().startswith("E-") else raw
-    if not number.isdigit():
-        raise InvalidInput(f"{raw!r} is not an escalation id (write 7 or E-7)")
-    return int(number)
+from tocsin.cli.output import AS_OPTION, JSON_OPTION, console, display_zone, print_json
 
 
 @app.command()
@@ -27,27 +17,17 @@ def ack(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Acknowledge a page: the escalation stops paging the next people."""
-    from tocsin.core.clocks import iso_utc
-    from tocsin.db.engine import session_scope
-    from tocsin.messages.escalations import acknowledge
+    from tocsin.cli.gateway import open_gateway
+    from tocsin.core.ids import parse_escalation_id
 
-    who = acting_person(actor)
-    with session_scope() as session:
-        record = acknowledge(session, _escalation_id(escalation), person=who)
-        data = {
-            "escalation": record.id,
-            "incident": f"INC-{record.incident_id}",
-            "role": record.role,
-            "acked_by": record.acked_by,
-            "acked_at": iso_utc(record.acked_at) if record.acked_at else None,
-        }
-    from tocsin.cli.output import continue_playbooks
-
-    continue_playbooks(record.incident_id)
+    gateway = open_gateway(actor)
+    data = gateway.acknowledge(parse_escalation_id(escalation))
     if json_output:
         print_json(data)
         return
-    console.print(f"Escalation {data['escalation']} ({data['incident']}, {data['role']}) acknowledged by {who}.")
+    console.print(
+        f"Escalation {data['escalation']} ({data['incident']}, {data['role']}) acknowledged by {data['acked_by']}."
+    )
 
 
 @app.command()
@@ -58,28 +38,13 @@ def escalations(
     """Open escalations: who is paged now and when the next level is paged."""
     from rich.table import Table
 
-    from tocsin.core.clocks import iso_utc, local_display
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.service import parse_incident_id
-    from tocsin.messages.escalations import open_escalations
+    from tocsin.cli.gateway import open_gateway
+    from tocsin.cli.render import local_or_dash
+    from tocsin.core.ids import parse_incident_id
 
-    incident_id = parse_incident_id(incident) if incident else None
-    with session_scope() as session:
-        rows = [
-            {
-                "escalation": e.id,
-                "incident": f"INC-{e.incident_id}",
-                "role": e.role,
-                "subject": e.subject,
-                "level": e.level + 1,
-                "levels": len(e.levels),
-                "paged": e.levels[e.level],
-                "next_at": e.next_at,
-            }
-            for e in open_escalations(session, incident_id)
-        ]
+    rows = open_gateway().escalations(parse_incident_id(incident) if incident else None)
     if json_output:
-        print_json([{**r, "next_at": iso_utc(r["next_at"]) if r["next_at"] else None} for r in rows])
+        print_json(rows)
         return
     if not rows:
         console.print("No open escalations.")
@@ -94,7 +59,7 @@ def escalations(
             r["subject"],
             f"{r['level']}/{r['levels']}",
             ", ".join(r["paged"]),
-            local_display(r["next_at"], zone_name) if r["next_at"] else "-",
+            local_or_dash(r["next_at"], zone_name, dash="-"),
         )
     console.print(table)
     console.print("Acknowledge with `tocsin ack ID`.")

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from tocsin.cli.app import app
-from tocsin.cli.output import AS_OPTION, JSON_OPTION, acting_person, console, display_zone, print_json
+from tocsin.cli.output import AS_OPTION, JSON_OPTION, console, display_zone, print_json
 
 IF_VERSION = typer.Option(None, "--if-version", help="Refuse the change unless the incident is still at this version.")
 
@@ -41,53 +41,41 @@ def declare(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Declare an incident."""
-    from tocsin.core.clocks import parse_instant, utcnow
-    from tocsin.core.config import get_settings
-    from tocsin.core.documents import load_mapping
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.facts import entity_timezone, validate_facts
-    from tocsin.incidents.service import Declaration, parse_choice, roles_of
-    from tocsin.incidents.service import declare as declare_incident
-    from tocsin.incidents.views import incident_dict
-    from tocsin.models import IncidentKind, Severity
-    from tocsin.people.directory import check_handle
+    from tocsin.cli.gateway import open_gateway
+    from tocsin.core.clocks import parse_instant
 
-    settings = get_settings()
-    who = acting_person(actor)
+    gateway = open_gateway(actor)
     document: dict = {}
+    where = "facts"
     if facts is not None:
-        document, name = load_mapping(facts)
-        validate_facts(document, where=name)
-    declaration = Declaration(
-        kind=parse_choice(IncidentKind, kind.strip().lower(), "kind"),
-        title=title,
-        severity=parse_choice(Severity, severity.strip().upper(), "severity"),
-        aware_at=parse_instant(aware_at, field_name="--aware-at") if aware_at else utcnow(),
-        commander=check_handle(commander or settings.default_commander or who),
-        facts=document,
-        locale=locale or settings.default_locale,
-        timezone=timezone or entity_timezone(document) or "UTC",
-    )
-    if playbook:  # refuse a bad playbook or input before anything is written
-        from tocsin.cli.playbooks import parse_inputs
-        from tocsin.playbooks.loader import get_playbook
+        from tocsin.core.documents import load_mapping
 
-        get_playbook(playbook)
-        playbook_inputs = parse_inputs(inputs, None)
-    with session_scope() as session:
-        incident = declare_incident(session, declaration, actor=who)
-        data = incident_dict(incident, roles_of(session, incident.id or 0))
+        document, where = load_mapping(facts)
+    playbook_inputs = None
     if playbook:
-        from tocsin.cli.playbooks import launch_and_start
+        from tocsin.cli.playbooks import parse_inputs
 
-        data["playbook_run"] = launch_and_start(data["id"], playbook, playbook_inputs, who, as_declarer=True)
+        playbook_inputs = parse_inputs(inputs, None)
+    data = gateway.declare(
+        title=title,
+        kind=kind,
+        severity=severity,
+        aware_at=parse_instant(aware_at, field_name="--aware-at") if aware_at else None,
+        commander=commander,
+        facts=document,
+        facts_where=where,
+        locale=locale,
+        timezone=timezone,
+        playbook=playbook,
+        inputs=playbook_inputs,
+    )
     if json_output:
         print_json(data)
         return
     console.print(f"[bold]{data['ref']}[/] declared: {data['title']} ({data['severity']}, {data['kind']})")
     console.print(f"Commander: {data['commander']}.  Next: `tocsin show {data['id']}`")
-    if playbook:
-        run = data["playbook_run"]
+    run = data.get("playbook_run")
+    if playbook and run:
         console.print(f"Playbook {playbook} (run {run['run']}): {run['urgent']}; then {run['handed_to']}")
 
 
@@ -101,20 +89,10 @@ def list_incidents(
     """List incidents, newest first."""
     from rich.table import Table
 
+    from tocsin.cli.gateway import open_gateway
     from tocsin.core.clocks import local_display, parse_instant
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.lifecycle import parse_status
-    from tocsin.incidents.service import list_incidents as query
-    from tocsin.incidents.service import parse_choice, roles_by_incident
-    from tocsin.incidents.views import incident_dict
-    from tocsin.models import IncidentKind
 
-    status_filter = parse_status(status) if status else None
-    kind_filter = parse_choice(IncidentKind, kind.strip().lower(), "kind") if kind else None
-    with session_scope() as session:
-        found = query(session, status=status_filter, kind=kind_filter, open_only=open_only)
-        roles = roles_by_incident(session, [i.id or 0 for i in found])
-        rows = [incident_dict(i, roles[i.id or 0]) for i in found]
+    rows = open_gateway().incidents(status=status, kind=kind, open_only=open_only)
     if json_output:
         print_json(rows)
         return
@@ -142,30 +120,20 @@ def show(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """An incident's summary, its people and its timeline."""
-    from tocsin.audit.timeline import timeline
+    from tocsin.cli.gateway import open_gateway
     from tocsin.cli.render import render_incident
-    from tocsin.db.engine import session_scope
-    from tocsin.flows.progress import runs_of
-    from tocsin.incidents.service import get_incident, parse_incident_id, roles_of
-    from tocsin.incidents.views import event_dict, incident_dict
-    from tocsin.messages.queue import undelivered_messages
+    from tocsin.core.ids import parse_incident_id
 
-    incident_id = parse_incident_id(incident)
-    with session_scope() as session:
-        record = get_incident(session, incident_id)
-        data = incident_dict(record, roles_of(session, incident_id))
-        data["timeline"] = [event_dict(e) for e in timeline(session, incident_id)]
-        data["playbook_runs"] = runs_of(session, incident_id)
-        data["undelivered_messages"] = undelivered_messages(session, incident_id)
+    data = open_gateway().incident(parse_incident_id(incident))
     if json_output:
         print_json(data)
         return
     render_incident(data, display_zone())
-    if data["playbook_runs"]:
+    if data.get("playbook_runs"):
         from tocsin.cli.render import render_runs
 
         render_runs(data["playbook_runs"])
-    if data["undelivered_messages"]:
+    if data.get("undelivered_messages"):
         _render_undelivered(data["undelivered_messages"])
 
 
@@ -195,21 +163,11 @@ def status(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Move an incident to its next status (only legal transitions)."""
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.service import change_status, parse_incident_id
-    from tocsin.incidents.views import incident_dict
+    from tocsin.cli.gateway import open_gateway
+    from tocsin.core.ids import parse_incident_id
 
-    who = acting_person(actor)
-    with session_scope() as session:
-        record = change_status(
-            session,
-            parse_incident_id(incident),
-            new_status,
-            actor=who,
-            reason=reason,
-            expected_version=if_version,
-        )
-        data = incident_dict(record)
+    gateway = open_gateway(actor)
+    data = gateway.change_status(parse_incident_id(incident), new_status, reason=reason, expected_version=if_version)
     _report(data, f"{data['ref']} is now {data['status']}", json_output)
 
 
@@ -217,26 +175,36 @@ def status(
 def assign(
     incident: Annotated[str, typer.Argument(help="Incident id.")],
     role: Annotated[str, typer.Argument(help="commander, legal, comms, it, dpo or observer.")],
+    person: Annotated[str, typer.Argument(help="Person handle (in the directory: `tocsin people add`).")],
+    if_version: int | None = IF_VERSION,
+    actor: str | None = AS_OPTION,
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Give a person a role on an incident (the commander or an admin; never a role for yourself)."""
+    from tocsin.cli.gateway import open_gateway
+    from tocsin.core.ids import parse_incident_id
+
+    gateway = open_gateway(actor)
+    data = gateway.assign_role(parse_incident_id(incident), role, person, expected_version=if_version)
+    _report(data, f"{person} is {role.strip().lower()} on {data['ref']}", json_output)
+
+
+@app.command()
+def unassign(
+    incident: Annotated[str, typer.Argument(help="Incident id.")],
+    role: Annotated[str, typer.Argument(help="commander, legal, comms, it, dpo or observer.")],
     person: Annotated[str, typer.Argument(help="Person handle.")],
     if_version: int | None = IF_VERSION,
     actor: str | None = AS_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Give a person a role on an incident."""
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.service import assign as assign_role
-    from tocsin.incidents.service import get_incident, parse_incident_id, roles_of
-    from tocsin.incidents.views import incident_dict
+    """Take a role away from a person on an incident (the commander or an admin; an incident keeps a commander)."""
+    from tocsin.cli.gateway import open_gateway
+    from tocsin.core.ids import parse_incident_id
 
-    who = acting_person(actor)
-    incident_id = parse_incident_id(incident)
-    with session_scope() as session:
-        assign_role(session, incident_id, role, person, actor=who, expected_version=if_version)
-        data = incident_dict(get_incident(session, incident_id), roles_of(session, incident_id))
-    from tocsin.cli.output import continue_playbooks
-
-    continue_playbooks(incident_id)
-    _report(data, f"{person} is {role.lower()} on {data['ref']}", json_output)
+    gateway = open_gateway(actor)
+    data = gateway.unassign_role(parse_incident_id(incident), role, person, expected_version=if_version)
+    _report(data, f"{person} is no longer {role.strip().lower()} on {data['ref']}", json_output)
 
 
 @app.command()
@@ -247,15 +215,11 @@ def close(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Close an incident (from monitoring, or early as a false alarm)."""
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.service import close as close_incident
-    from tocsin.incidents.service import parse_incident_id
-    from tocsin.incidents.views import incident_dict
+    from tocsin.cli.gateway import open_gateway
+    from tocsin.core.ids import parse_incident_id
 
-    with session_scope() as session:
-        data = incident_dict(
-            close_incident(session, parse_incident_id(incident), actor=acting_person(actor), reason=reason)
-        )
+    gateway = open_gateway(actor)
+    data = gateway.close(parse_incident_id(incident), reason=reason)
     _report(data, f"{data['ref']} is closed", json_output)
 
 

@@ -32,12 +32,13 @@ def notify(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Send approved notice(s) to every recipient in FILE, exactly once each; rerun to resume."""
-    from tocsin.db.engine import session_scope
-    from tocsin.drafts.drafting import parse_draft_id
-    from tocsin.incidents.service import parse_incident_id
+    from tocsin.cli.gateway import require_local, tell_continuing
+
+    require_local("notify")
+    from tocsin.core.ids import parse_draft_id, parse_incident_id
     from tocsin.messages.channels import describe_channel, email_channel
+    from tocsin.wave import actions
     from tocsin.wave.recipients import count_rows
-    from tocsin.wave.run import run_wave
 
     who = acting_person(actor)
     incident_id = parse_incident_id(incident)
@@ -46,8 +47,10 @@ def notify(
     total = count_rows(recipients) if recipients.is_file() else 0
     if not json_output:
         console.print(f"Sending to {total:,} rows of {recipients.name} through {describe_channel()}")
-    with _progress(total, enabled=not json_output) as update, session_scope() as session:
-        report = run_wave(session, incident_id, draft_ids, recipients, channel=channel, actor=who, progress=update)
+    with _progress(total, enabled=not json_output) as update:
+        report = actions.notify(
+            who, incident_id, draft_ids, recipients, channel=channel, progress=update, waker=tell_continuing
+        )
     rejected_file = _write_invalid_rows(report) if report.invalid_rows else None
     if json_output:
         print_json(
@@ -149,8 +152,12 @@ def waves(
     """The notice waves of an incident and where their deliveries stand."""
     from rich.table import Table
 
+    from tocsin.cli.gateway import require_local
+
+    require_local("waves")
+
+    from tocsin.core.ids import parse_incident_id
     from tocsin.db.engine import session_scope
-    from tocsin.incidents.service import parse_incident_id
     from tocsin.wave.progress import wave_rows
 
     with session_scope() as session:

@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -15,17 +15,40 @@ from rich.console import Console
 console = Console(highlight=False, soft_wrap=True)
 
 JSON_OPTION = typer.Option(False, "--json", help="Print machine-readable JSON.")
-AS_OPTION = typer.Option(None, "--as", help="Who is acting (default: TOCSIN_USER, then your login name).")
+AS_OPTION = typer.Option(
+    None, "--as", help="Who is acting, in local mode (default: TOCSIN_USER, then your login name)."
+)
+
+if TYPE_CHECKING:
+    from tocsin.core.acting import Actor
 
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-def acting_person(explicit: str | None) -> str:
+def acting_person(explicit: str | None) -> Actor:
+    """The local operator: `--as`, else TOCSIN_USER (both recorded as claimed), else the OS user."""
+    from tocsin.core.acting import Actor
     from tocsin.people.directory import check_handle
 
-    return check_handle(explicit or os.environ.get("TOCSIN_USER") or getpass.getuser())
+    claimed = explicit or os.environ.get("TOCSIN_USER")
+    return Actor.local(check_handle(claimed or _os_user()), claimed=bool(claimed))
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry (containers)
+        return "unknown"
+
+
+def interactive() -> bool:
+    """Whether a person is at the terminal (standard input and output both are one)."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
 
 
 def display_zone() -> str:
@@ -46,12 +69,3 @@ def display_zone() -> str:
     except OSError:
         pass
     return "UTC"
-
-
-def continue_playbooks(incident_id: int) -> None:
-    """After a change a playbook may be waiting for (approval, ack, assignment, event), let it go on."""
-    from tocsin.flows.launch import wake
-
-    notes = Console(stderr=True, highlight=False)
-    for how in wake(incident_id):
-        notes.print(f"[dim]playbook continues: {how}[/]")

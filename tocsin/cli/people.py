@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tocsin.cli.app import app
-from tocsin.cli.output import JSON_OPTION, console, print_json
+from tocsin.cli.output import AS_OPTION, JSON_OPTION, console, print_json
 
 people_app = typer.Typer(help="The people directory (handles, email, Slack user, locale).", no_args_is_help=True)
 app.add_typer(people_app, name="people")
@@ -24,32 +24,15 @@ def add(
     admin: Annotated[
         bool | None, typer.Option("--admin/--no-admin", help="Administers Tocsin (launches and closes anywhere).")
     ] = None,
+    actor: str | None = AS_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Add a person, or update their details."""
-    from tocsin.core.clocks import zone
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.views import person_dict
-    from tocsin.people.directory import upsert_person
+    """Add a person, or update their details (an admin; on a fresh install, the local operator)."""
+    from tocsin.cli.gateway import open_gateway
 
-    if timezone:
-        zone(timezone)
-    with session_scope() as session:
-        data = person_dict(
-            upsert_person(
-                session,
-                handle,
-                name=name,
-                email=email,
-                slack_user_id=slack_user,
-                locale=locale,
-                timezone=timezone,
-            )
-        )
-        if admin is not None:
-            from tocsin.people.passwords import set_admin
-
-            data = person_dict(set_admin(session, handle, admin))
+    data = open_gateway(actor).add_person(
+        handle, name=name, email=email, slack_user=slack_user, locale=locale, timezone=timezone, admin=admin
+    )
     if json_output:
         print_json(data)
     else:
@@ -61,20 +44,17 @@ def list_people(json_output: bool = JSON_OPTION) -> None:
     """Everyone in the directory."""
     from rich.table import Table
 
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.views import person_dict
-    from tocsin.people.directory import list_people as query
+    from tocsin.cli.gateway import open_gateway
 
-    with session_scope() as session:
-        rows = [person_dict(p) for p in query(session)]
+    rows = open_gateway().people()
     if json_output:
         print_json(rows)
         return
     table = Table("Handle", "Name", "Email", "Slack", "Locale", "Zone", "Console")
     for row in rows:
-        login = "password set" if row["has_password"] else "no login"
-        console_access = ("admin, " if row["is_admin"] else "") + login
-        cells = (row[k] or "" for k in ("handle", "name", "email", "slack_user_id", "locale", "timezone"))
+        login = "password set" if row.get("has_password") else "no login"
+        console_access = ("admin, " if row.get("is_admin") else "") + login
+        cells = (row.get(k) or "" for k in ("handle", "name", "email", "slack_user_id", "locale", "timezone"))
         table.add_row(*cells, console_access)
     console.print(table)
 
@@ -86,30 +66,30 @@ def passwd(
         bool, typer.Option("--password-stdin", help="Read the password from standard input (scripts).")
     ] = False,
     remove: Annotated[bool, typer.Option("--remove", help="Remove the password: no more console log-in.")] = False,
+    actor: str | None = AS_OPTION,
 ) -> None:
-    """Set a person's web-console password (asked twice; only its argon2 hash is stored)."""
+    """Set a person's web-console password (asked twice; only its argon2 hash is stored): your own, or anyone's
+    as an admin."""
     import sys
 
+    from tocsin.cli.gateway import open_gateway
     from tocsin.core.errors import InvalidInput
-    from tocsin.db.engine import session_scope
-    from tocsin.people.directory import get_person
-    from tocsin.people.passwords import MIN_LENGTH, clear_password, set_password
 
+    gateway = open_gateway(actor)
     if remove:
-        with session_scope() as session:
-            person = clear_password(session, handle).handle
+        person = gateway.set_password(handle, None)["handle"]
         console.print(f"{person} can no longer log in to the web console")
         return
-    with session_scope() as session:
-        get_person(session, handle)  # a typo is named before anyone types a password
+    target = gateway.check_person(handle)  # a typo is named before anyone types a password
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = typer.prompt(f"New password for {handle} (at least {MIN_LENGTH} characters)", hide_input=True)
+        from tocsin.people.passwords import MIN_LENGTH
+
+        password = typer.prompt(f"New password for {target} (at least {MIN_LENGTH} characters)", hide_input=True)
         if typer.prompt("Once more", hide_input=True) != password:
             raise InvalidInput("the two passwords differ; nothing changed")
-    with session_scope() as session:
-        person = set_password(session, handle, password).handle  # refuses a weak password: nothing written
+    person = gateway.set_password(target, password)["handle"]  # refuses a weak password: nothing written
     console.print(f"Password set for {person}: they can log in to the web console (`tocsin serve`, /login)")
 
 
@@ -117,15 +97,13 @@ def passwd(
 def admin(
     handle: Annotated[str, typer.Argument(help="Person handle.")],
     grant: Annotated[bool, typer.Option("--grant/--revoke", help="Make an admin, or stop being one.")] = True,
+    actor: str | None = AS_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Make a person an admin (may launch playbooks on and close any incident), or revoke it."""
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.views import person_dict
-    from tocsin.people.passwords import set_admin
+    from tocsin.cli.gateway import open_gateway
 
-    with session_scope() as session:
-        data = person_dict(set_admin(session, handle, grant))
+    data = open_gateway(actor).grant_admin(handle, admin=grant)
     if json_output:
         print_json(data)
     else:

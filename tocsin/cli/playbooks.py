@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tocsin.cli.app import app
-from tocsin.cli.output import AS_OPTION, JSON_OPTION, acting_person, console, print_json
+from tocsin.cli.output import AS_OPTION, JSON_OPTION, console, print_json
 
 playbook_app = typer.Typer(help="Check, inspect and resume playbooks.", no_args_is_help=True)
 app.add_typer(playbook_app, name="playbook")
@@ -106,24 +106,16 @@ def launch(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Launch a playbook on an incident: urgent steps now, the rest as a Prefect flow."""
-    from tocsin.incidents.service import parse_incident_id
+    from tocsin.cli.gateway import open_gateway
+    from tocsin.core.ids import parse_incident_id
 
-    data = launch_and_start(
-        parse_incident_id(incident), playbook, parse_inputs(inputs, inputs_file), acting_person(actor), wait=wait
-    )
+    gateway = open_gateway(actor)
+    data = gateway.launch(parse_incident_id(incident), playbook, parse_inputs(inputs, inputs_file), wait=wait)
     if json_output:
         print_json(data)
     else:
         console.print(f"Playbook {playbook} launched on INC-{data['incident']} (run {data['run']}): {data['urgent']}")
         console.print(f"Then: {data['handed_to']}. Progress: `tocsin runs {data['incident']}`")
-
-
-def launch_and_start(
-    incident_id: int, playbook: str, inputs: dict, actor: str, *, wait: bool = False, as_declarer: bool = False
-) -> dict:
-    from tocsin.flows.launch import launch_and_start as service
-
-    return service(incident_id, playbook, inputs, actor, wait=wait, as_declarer=as_declarer)
 
 
 @playbook_app.command("resume")
@@ -132,6 +124,9 @@ def resume(
     here: Annotated[bool, typer.Option("--here", help="Run the phase in this process (embedded Prefect).")] = False,
 ) -> None:
     """Start the next phase of a playbook run (after a wait, a crash or a restart)."""
+    from tocsin.cli.gateway import require_local
+
+    require_local("playbook resume")
     from tocsin.flows.launch import dispatch
 
     console.print(dispatch(run, wait=here))
@@ -140,13 +135,11 @@ def resume(
 @app.command("runs")
 def runs(incident: Annotated[str, typer.Argument(help="Incident id.")], json_output: bool = JSON_OPTION) -> None:
     """Playbook runs on an incident and the state of every step."""
+    from tocsin.cli.gateway import open_gateway
     from tocsin.cli.render import render_runs
-    from tocsin.db.engine import session_scope
-    from tocsin.flows.progress import runs_of
-    from tocsin.incidents.service import parse_incident_id
+    from tocsin.core.ids import parse_incident_id
 
-    with session_scope() as session:
-        data = runs_of(session, parse_incident_id(incident))
+    data = open_gateway().runs(parse_incident_id(incident))
     if json_output:
         print_json(data)
     else:
@@ -158,25 +151,12 @@ def tasks(incident: Annotated[str, typer.Argument(help="Incident id.")], json_ou
     """Checklist tasks on an incident, with their due times."""
     from rich.table import Table
 
+    from tocsin.cli.gateway import open_gateway
     from tocsin.cli.output import display_zone
     from tocsin.cli.render import local_or_dash
-    from tocsin.core.clocks import iso_utc
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.checklists import items_of
-    from tocsin.incidents.service import parse_incident_id
+    from tocsin.core.ids import parse_incident_id
 
-    with session_scope() as session:
-        rows = [
-            {
-                "id": i.id,
-                "title": i.title,
-                "role": i.role,
-                "due": iso_utc(i.due_at),
-                "done_at": iso_utc(i.done_at),
-                "done_by": i.done_by,
-            }
-            for i in items_of(session, parse_incident_id(incident))
-        ]
+    rows = open_gateway().tasks(parse_incident_id(incident))
     if json_output:
         print_json(rows)
         return
@@ -193,21 +173,19 @@ def task_done(
     action: Annotated[str, typer.Argument(help="done")],
     task_id: Annotated[int, typer.Argument(help="Task id (see `tocsin tasks`).")],
     actor: str | None = AS_OPTION,
+    json_output: bool = JSON_OPTION,
 ) -> None:
-    """Mark a checklist task done: `tocsin task done 12`."""
+    """Mark a checklist task done: `tocsin task done 12` (the task's role, or the commander)."""
+    from tocsin.cli.gateway import open_gateway
     from tocsin.core.errors import InvalidInput
-    from tocsin.db.engine import session_scope
-    from tocsin.incidents.checklists import mark_done
 
     if action != "done":
         raise InvalidInput(f"unknown task action {action!r}; use `tocsin task done ID`")
-    with session_scope() as session:
-        item = mark_done(session, task_id, person=acting_person(actor))
-        console.print(f"task {item.id} done: {item.title}")
-        incident_id = item.incident_id
-    from tocsin.cli.output import continue_playbooks
-
-    continue_playbooks(incident_id)
+    data = open_gateway(actor).task_done(task_id)
+    if json_output:
+        print_json(data)
+    else:
+        console.print(f"task {data['task']} done: {data['title']}")
 
 
 @playbook_app.command("input")
@@ -215,11 +193,14 @@ def give_input(
     run: Annotated[int, typer.Argument(help="Playbook run id (see `tocsin runs`).")],
     pairs: Annotated[list[str], typer.Argument(help="NAME=VALUE pairs.")],
     actor: str | None = AS_OPTION,
+    json_output: bool = JSON_OPTION,
 ) -> None:
     """Give a waiting playbook run the inputs it asks for, and let it continue."""
-    from tocsin.flows.launch import set_inputs, wake
+    from tocsin.cli.gateway import open_gateway
 
-    incident_id = set_inputs(run, parse_inputs(pairs, None), actor=acting_person(actor))
-    console.print(f"inputs saved on run {run}")
-    for how in wake(incident_id):
-        console.print(f"continuing: {how}")
+    gateway = open_gateway(actor)
+    data = gateway.playbook_input(run, parse_inputs(pairs, None))
+    if json_output:
+        print_json(data)
+    else:
+        console.print(f"inputs saved on run {data['run']} ({data['incident']})")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tocsin.cli.app import app
+from tocsin.cli.output import AS_OPTION
 from tocsin.core.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -161,13 +162,19 @@ def raise_alerts(
     file: Annotated[Path, typer.Argument(help="JSONL mentions file.")],
     incident: Annotated[str | None, typer.Option("--incident", help="Attach alerts to this open incident.")] = None,
     brand: Annotated[str | None, typer.Option("--brand", help="Only mentions naming this brand.")] = None,
+    actor: str | None = AS_OPTION,
 ) -> None:
     """Scan FILE and raise its new alerts: onto an incident's timeline and channel, or (without --incident)
     as a crisis proposal to the on-duty commander (TOCSIN_ON_DUTY_COMMANDER)."""
-    from tocsin.incidents.service import parse_incident_id
+    from tocsin.cli.gateway import require_local
+
+    require_local("sentiment raise")
+    from tocsin.cli.output import acting_person
+    from tocsin.core.ids import parse_incident_id
     from tocsin.social.watch import scan_and_raise
 
-    summary = scan_and_raise(file, incident_id=parse_incident_id(incident) if incident else None, brand=brand)
+    incident_id = parse_incident_id(incident) if incident else None
+    summary = scan_and_raise(file, actor=acting_person(actor), incident_id=incident_id, brand=brand)
     typer.echo(
         f"{summary['alerts']} alert(s) found, {summary['raised']} newly raised, "
         f"{summary['malformed']} malformed line(s)"

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tocsin.cli.app import app
-from tocsin.cli.output import AS_OPTION, JSON_OPTION, acting_person, console, print_json
+from tocsin.cli.output import AS_OPTION, JSON_OPTION, console, print_json
 
 token_app = typer.Typer(help="API tokens for scripts calling `tocsin serve`.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -20,6 +20,9 @@ def serve(
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run the HTTP service: the web console (/), the JSON API (/api, OpenAPI at /docs), Slack and SendGrid."""
+    from tocsin.cli.gateway import require_local
+
+    require_local("serve")
     import uvicorn
 
     from tocsin.core.config import get_settings
@@ -38,17 +41,16 @@ def create(
     actor: str | None = AS_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Create an API token. It is printed once: only its SHA-256 is stored."""
-    from tocsin.db.engine import session_scope
-    from tocsin.people.tokens import create_token
+    """Create an API token (yours; an admin's for anyone). It is printed once: only its SHA-256 is stored."""
+    from tocsin.cli.gateway import open_gateway
 
-    with session_scope() as session:
-        created = create_token(session, person, name=name, actor=acting_person(actor))
+    created = open_gateway(actor).mint_token(person, name=name)
     if json_output:
-        print_json({"id": created.id, "person": created.person, "name": created.name, "token": created.token})
+        print_json(created)
         return
-    console.print(f"Token {created.id} for {created.person}{f' ({created.name})' if created.name else ''}:")
-    print(created.token)
+    named = f" ({created['name']})" if created.get("name") else ""
+    console.print(f"Token {created['id']} for {created['person']}{named}:")
+    print(created["token"])
     console.print("Store it now: it is not shown again. Send it as `Authorization: Bearer <token>`.")
 
 
@@ -57,22 +59,9 @@ def list_tokens(json_output: bool = JSON_OPTION) -> None:
     """API tokens (never the tokens themselves): who they act as and whether they are revoked."""
     from rich.table import Table
 
-    from tocsin.core.clocks import iso_utc
-    from tocsin.db.engine import session_scope
-    from tocsin.people.tokens import list_tokens as query
+    from tocsin.cli.gateway import open_gateway
 
-    with session_scope() as session:
-        rows = [
-            {
-                "id": token.id,
-                "person": person.handle,
-                "name": token.name,
-                "created_at": iso_utc(token.created_at),
-                "created_by": token.created_by,
-                "revoked_at": iso_utc(token.revoked_at),
-            }
-            for token, person in query(session)
-        ]
+    rows = open_gateway().tokens()
     if json_output:
         print_json(rows)
         return
@@ -81,23 +70,21 @@ def list_tokens(json_output: bool = JSON_OPTION) -> None:
         return
     table = Table("ID", "Person", "Name", "Created", "Revoked")
     for row in rows:
-        table.add_row(str(row["id"]), row["person"], row["name"], row["created_at"], row["revoked_at"] or "")
+        revoked = row.get("revoked_at") or ""
+        table.add_row(str(row["id"]), row["person"], row.get("name") or "", row.get("created_at") or "", revoked)
     console.print(table)
 
 
 @token_app.command("revoke")
 def revoke(
     token_id: Annotated[int, typer.Argument(help="Token id (see `tocsin token list`).")],
+    actor: str | None = AS_OPTION,
     json_output: bool = JSON_OPTION,
 ) -> None:
-    """Revoke an API token: requests with it are refused from now on."""
-    from tocsin.core.clocks import iso_utc
-    from tocsin.db.engine import session_scope
-    from tocsin.people.tokens import revoke_token
+    """Revoke an API token (yours; an admin's for anyone): requests with it are refused from now on."""
+    from tocsin.cli.gateway import open_gateway
 
-    with session_scope() as session:
-        record = revoke_token(session, token_id)
-        data = {"id": record.id, "revoked_at": iso_utc(record.revoked_at)}
+    data = open_gateway(actor).revoke_token(token_id)
     if json_output:
         print_json(data)
         return

@@ -24,6 +24,9 @@ def webhook_sendgrid(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Apply SendGrid delivery events: delivery statuses, and bounces/unsubscribes to the suppression list."""
+    from tocsin.cli.gateway import require_local
+
+    require_local("webhook sendgrid")
     from tocsin.core.errors import InvalidInput
     from tocsin.db.engine import session_scope
     from tocsin.wave.deliveries import ingest_sendgrid_events
@@ -54,16 +57,12 @@ def suppress_add(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Add an address to the suppression list (notice waves skip and count it)."""
-    from tocsin.db.engine import session_scope
-    from tocsin.wave.deliveries import add_suppression
+    from tocsin.cli.gateway import open_gateway
 
-    who = acting_person(actor)
-    with session_scope() as session:
-        record, created = add_suppression(session, email, reason=reason.strip().lower(), actor=who, note=note)
-        data = {"email": record.email, "reason": record.reason, "created": created, "since": record.created_at}
+    data = open_gateway(actor).suppress(email, reason=reason, note=note)
     if json_output:
         print_json(data)
-    elif created:
+    elif data["created"]:
         console.print(f"{data['email']} suppressed ({data['reason']}).")
     else:
         console.print(f"{data['email']} was already suppressed ({data['reason']}).")
@@ -77,22 +76,9 @@ def suppress_list(
     """The suppression list, oldest first."""
     from rich.table import Table
 
-    from tocsin.core.clocks import iso_utc
-    from tocsin.db.engine import session_scope
-    from tocsin.wave.deliveries import list_suppressions
+    from tocsin.cli.gateway import open_gateway
 
-    with session_scope() as session:
-        rows = [
-            {
-                "email": s.email,
-                "reason": s.reason,
-                "source": s.source,
-                "note": s.note,
-                "by": s.created_by,
-                "at": iso_utc(s.created_at),
-            }
-            for s in list_suppressions(session, reason=reason)
-        ]
+    rows = open_gateway().suppressions(reason=reason)
     if json_output:
         print_json(rows)
         return
@@ -101,7 +87,7 @@ def suppress_list(
         return
     table = Table("Email", "Reason", "Source", "Since (UTC)", "Note")
     for row in rows:
-        table.add_row(row["email"], row["reason"], row["source"], row["at"], row["note"] or "")
+        table.add_row(row["email"], row["reason"], row.get("source") or "", row.get("at") or "", row.get("note") or "")
     console.print(table)
 
 
@@ -115,6 +101,10 @@ def purge(
     recipient lists (recipient_retention_days), mention streams (mention_retention_days)."""
     from datetime import UTC, datetime
 
+    from tocsin.cli.gateway import require_local
+
+    require_local("purge")
+    from tocsin.core.acting import acting
     from tocsin.core.clocks import utcnow
     from tocsin.core.config import get_settings
     from tocsin.db.engine import session_scope
@@ -124,8 +114,8 @@ def purge(
     who = acting_person(actor)
     settings = get_settings()
     days = settings.recipient_retention_days
-    with session_scope() as session:
-        purged = purge_recipient_data(session, now=utcnow(), retention_days=days, actor=who, dry_run=dry_run)
+    with acting(who), session_scope() as session:
+        purged = purge_recipient_data(session, now=utcnow(), retention_days=days, actor=who.handle, dry_run=dry_run)
     files = purge_files(
         settings.home,
         now=datetime.now(UTC),

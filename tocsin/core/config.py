@@ -134,7 +134,7 @@ class Settings(BaseSettings):
 
 def mask_url(url: str) -> str:
     """Hide the password of a database URL."""
-    from sqlalchemy.engine import make_url
+    from sqlalchemy.engine import make_url  # SQLAlchemy: the client-mode CLI reads the settings, not the database
 
     try:
         return make_url(url).render_as_string(hide_password=True)

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from tocsin.core.errors import InvalidInput
 
 
@@ -25,8 +27,6 @@ def read_text(path: Path | str) -> tuple[str, str]:
 
 def parse_document(text: str, name: str) -> Any:
     """Parse YAML (a superset of JSON); a syntax error names the line and column."""
-    import yaml
-
     if name.endswith(".json"):
         try:
             return json.loads(text)

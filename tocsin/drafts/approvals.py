@@ -1,7 +1,7 @@
 """Legal's decisions on drafts, and the gate every send goes through.
 
-- Only a person holding the legal role on the incident decides, and never on content they wrote
-  (four-eyes). A refused attempt is committed to the timeline on its own, then refused.
+- Who decides is the policy's (`tocsin.policy`: legal on the incident, never on content they wrote), asked by
+  the actions in `tocsin.drafts.actions`, which every door calls.
 - A decision is bound to the SHA-256 of the exact content and to the template version.
 - `assert_sendable` lets a draft through only if its stored content still hashes to its
   `content_sha256` and the latest decision is an approval of that hash and revision.
@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,11 +17,14 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from tocsin.audit.timeline import append_event
+from tocsin.core.acting import Actor
 from tocsin.core.clocks import iso_utc, utcnow
 from tocsin.core.errors import Conflict, Forbidden, InvalidInput
 from tocsin.drafts.drafting import get_draft, revisions_of, stored_content_hash
-from tocsin.incidents.service import get_incident, people_with_role
-from tocsin.models import Approval, Draft, DraftStatus, Role
+from tocsin.incidents.service import get_incident
+from tocsin.models import Approval, Draft, DraftStatus
+from tocsin.people.authorize import Subject, refusal
+from tocsin.policy import Action
 
 
 def decisions_of(session: Session, draft_id: int) -> list[Approval]:
@@ -33,51 +37,52 @@ def latest_decision(session: Session, draft_id: int) -> Approval | None:
     return session.exec(statement).first()
 
 
-def _refusal_reason(session: Session, draft: Draft, person: str, decision: str) -> str | None:
-    legal = {p.handle for p in people_with_role(session, draft.incident_id, Role.legal)}
-    if person not in legal:
-        holders = ", ".join(sorted(legal)) or "nobody yet"
-        return (
-            f"{person} does not hold the legal role on INC-{draft.incident_id} and cannot {decision} "
-            f"{draft.ref} (legal: {holders})"
+def approvers_of_current(session: Session, draft: Draft) -> list[str]:
+    """Distinct people who approved the draft's current content (this revision, this hash), first first."""
+    seen: list[str] = []
+    for decision in decisions_of(session, draft.id or 0):
+        current = decision.revision == draft.revision and decision.content_sha256 == draft.content_sha256
+        if current and decision.decision == "approved" and decision.approver not in seen:
+            seen.append(decision.approver)
+    return seen
+
+
+def refusal_for(session: Session, draft: Draft, actor: Actor, decision: str) -> str | None:
+    """Why `actor` may not `decision` ("approve" or "reject") this draft, or None if they may (for pages that
+    offer the buttons only to those who may press them; the action itself asks the policy again)."""
+    action = Action.approve if decision == "approve" else Action.reject
+    return refusal(session, action, actor, Subject(incident_id=draft.incident_id, draft=draft))
+
+
+SHA256_PREFIX = re.compile(r"[0-9a-f]{12,64}")
+
+
+def check_reviewed_hash(session: Session, draft: Draft, given: str | None) -> None:
+    """The hash the reviewer names must be the current content's. A hash of an earlier revision means the text
+    changed since they read it (Conflict); anything else is a typo or not a hash at all (InvalidInput)."""
+    text = (given or "").strip().lower()
+    if not text:
+        raise InvalidInput(
+            f"an approval names the sha256 of the text you reviewed (at least its first 12 characters; "
+            f"`tocsin draft show {draft.id}` prints it)",
+            where="sha256",
         )
-    if decision == "approve":
-        authors = {draft.drafted_by} | {r.created_by for r in revisions_of(session, draft.id or 0)}
-        if person in authors:
-            return f"{person} wrote {draft.ref} (or a revision of it) and cannot approve it: four-eyes rule"
-    return None
-
-
-def refusal_for(session: Session, draft: Draft, person: str, decision: str) -> str | None:
-    """Why `person` may not `decision` ("approve" or "reject") this draft, or None if they may (for pages
-    that offer the buttons only to those who may press them; the decision itself checks again)."""
-    return _refusal_reason(session, draft, person, decision)
-
-
-def _refuse(session: Session, draft: Draft, *, person: str, decision: str, reason: str) -> Forbidden:
-    """Commit the refused attempt on its own, so it stays on the timeline when the action fails.
-
-    The caller's transaction ends here (rolled back): whatever else it held would be rolled back
-    anyway when the refusal propagates, and leaving it open could block this write.
-    """
-    draft_id, incident_id, sha, revision = draft.id or 0, draft.incident_id, draft.content_sha256, draft.revision
-    session.rollback()
-    incident = get_incident(session, incident_id)
-    append_event(
-        session,
-        incident,
-        actor=person,
-        action="draft.approval_refused",
-        payload={
-            "draft": f"D-{draft_id}",
-            "attempted": decision,
-            "revision": revision,
-            "sha256": sha,
-            "reason": reason,
-        },
+    if not SHA256_PREFIX.fullmatch(text):
+        raise InvalidInput(f"{given!r} is not a sha256: give 12 to 64 hexadecimal characters", where="sha256")
+    if draft.content_sha256.startswith(text):
+        return
+    earlier = [r for r in revisions_of(session, draft.id or 0) if r.content_sha256.startswith(text)]
+    if earlier:
+        raise Conflict(
+            f"{draft.ref} changed since you reviewed it: you reviewed revision {earlier[-1].number} "
+            f"({text[:12]}), it is now revision {draft.revision} (sha256 {draft.content_sha256[:12]}); "
+            "review it again"
+        )
+    raise InvalidInput(
+        f"{text[:12]} is not the hash of any revision of {draft.ref}: mistyped? "
+        f"(`tocsin draft show {draft.id}` prints the hash of what you review)",
+        where="sha256",
     )
-    session.commit()
-    return Forbidden(reason)
 
 
 def _decide(
@@ -87,16 +92,16 @@ def _decide(
     if draft.status != DraftStatus.in_review.value:
         hint = " (send it to review with `tocsin review`)" if draft.status in ("drafted", "edited") else ""
         raise InvalidInput(f"{draft.ref} is {draft.status}, not in review{hint}")
-    if expected_sha256 and not draft.content_sha256.startswith(expected_sha256.strip().lower()):
-        raise Conflict(
-            f"{draft.ref} changed since you reviewed it: its content hash is now {draft.content_sha256[:12]}, "
-            f"not {expected_sha256[:12]}; review it again"
-        )
-    reason = _refusal_reason(session, draft, person, decision)
-    if reason is not None:
-        raise _refuse(session, draft, person=person, decision=decision, reason=reason)
+    if expected_sha256 is not None:
+        check_reviewed_hash(session, draft, expected_sha256)
     if stored_content_hash(draft) != draft.content_sha256:
         raise Forbidden(f"{draft.ref}: the stored content does not match its hash (changed outside Tocsin)")
+    approvers = approvers_of_current(session, draft)
+    if decision == "approve" and person in approvers:
+        raise InvalidInput(
+            f"{person} already approved revision {draft.revision} of {draft.ref}; "
+            f"it needs {draft.approvals_required} different approvers"
+        )
     now = utcnow()
     record = Approval(
         draft_id=draft.id or 0,
@@ -108,7 +113,11 @@ def _decide(
         decision="approved" if decision == "approve" else "rejected",
         comment=comment,
     )
-    draft.status = DraftStatus.approved.value if decision == "approve" else DraftStatus.rejected.value
+    count = len(approvers) + 1
+    if decision == "approve":  # with two approvers required, the first leaves it in review for the second
+        draft.status = (DraftStatus.approved if count >= draft.approvals_required else DraftStatus.in_review).value
+    else:
+        draft.status = DraftStatus.rejected.value
     draft.updated_at = now
     session.add(record)
     session.add(draft)
@@ -124,6 +133,7 @@ def _decide(
             "template": draft.template,
             "template_version": draft.template_version,
             "comment": comment,
+            **({"approvals": f"{count} of {draft.approvals_required}"} if decision == "approve" else {}),
         },
     )
     return record
@@ -132,8 +142,8 @@ def _decide(
 def approve(
     session: Session, draft_id: int, *, approver: str, expected_sha256: str | None = None, comment: str | None = None
 ) -> Approval:
-    """Approve the draft's current content. `expected_sha256` (or a prefix) guards against approving
-    content that changed after the approver read it."""
+    """Record an approval of the draft's current content (who may is the action's question:
+    `tocsin.drafts.actions.approve`, which also insists on the reviewed hash)."""
     return _decide(
         session, draft_id, person=approver, decision="approve", comment=comment, expected_sha256=expected_sha256
     )
@@ -165,6 +175,12 @@ def send_refusal(session: Session, draft: Draft) -> tuple[type[Exception], str] 
             f"{draft.ref} was edited after approval: {decision.approver} approved revision {decision.revision} "
             f"(sha256 {decision.content_sha256[:12]}), the current content is revision {draft.revision} "
             f"(sha256 {draft.content_sha256[:12]}); it needs a new approval"
+        )
+    approvers = approvers_of_current(session, draft)
+    if len(approvers) < draft.approvals_required:
+        return Forbidden, (
+            f"{draft.ref} needs {draft.approvals_required} approvals of its current content and has "
+            f"{len(approvers)} ({', '.join(approvers) or 'none'})"
         )
     if draft.status != DraftStatus.approved.value:
         return Forbidden, f"{draft.ref} is {draft.status}, not approved"

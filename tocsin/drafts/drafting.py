@@ -34,14 +34,6 @@ STATUS_AFTER_EDIT = {
 REVIEWABLE = (DraftStatus.drafted, DraftStatus.edited)
 
 
-def parse_draft_id(text: str | int) -> int:
-    raw = str(text).strip()
-    number = raw[2:] if raw.upper().startswith("D-") else raw
-    if not number.isdigit():
-        raise InvalidInput(f"{raw!r} is not a draft id (write 7 or D-7)")
-    return int(number)
-
-
 def get_draft(session: Session, draft_id: int) -> Draft:
     draft = session.get(Draft, draft_id)
     if draft is None:
@@ -86,6 +78,7 @@ class DraftRequest:
     inputs: dict[str, Any] = field(default_factory=dict)
     locale: str | None = None
     recipient: str | None = None  # a person handle: their locale picks the language
+    approvals_required: int = 1  # distinct legal approvers (a playbook's draft step may ask for two)
 
 
 @dataclass(frozen=True)
@@ -127,6 +120,7 @@ def create_draft(
         html=rendered.html,
         content_sha256=rendered.sha256,
         revision=1,
+        approvals_required=request.approvals_required,
         drafted_by=actor,
         created_at=now,
         updated_at=now,

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from tocsin.core.acting import Actor
 from tocsin.core.errors import NotFound
 from tocsin.drafts.approvals import decision_of, decisions_of, refusal_for
 from tocsin.drafts.drafting import get_draft, revisions_of
@@ -59,8 +60,9 @@ class QueuedDraft:
         return self.approve_refusal is None
 
 
-def review_queue(session: Session, viewer: str) -> list[QueuedDraft]:
-    """Every draft in review across incidents: those `viewer` may approve first, then oldest waiting first."""
+def review_queue(session: Session, viewer: Actor) -> list[QueuedDraft]:
+    """Every draft in review across incidents: those `viewer` may approve first (as the policy says, asked
+    without recording anything), then oldest waiting first."""
     rows = list(
         session.exec(
             select(Draft, Incident)

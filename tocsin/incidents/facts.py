@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from tocsin.clock import parse_input
 from tocsin.core.errors import InvalidInput
 
 
 def validate_facts(document: dict[str, Any], *, where: str) -> dict[str, Any]:
     """Refuse a facts document the clock would refuse; return it unchanged when valid."""
-    from tocsin.clock import parse_input
-
     try:
         parse_input(document)
     except InvalidInput as error:

@@ -16,15 +16,8 @@ from tocsin.core.clocks import iso_utc, to_utc, utcnow, zone
 from tocsin.core.errors import Conflict, InvalidInput, NotFound
 from tocsin.incidents.lifecycle import check_transition, parse_status
 from tocsin.models import Incident, IncidentKind, IncidentRole, IncidentStatus, Person, Role, Severity
-from tocsin.people.directory import ensure_person
-
-
-def parse_incident_id(text: str | int) -> int:
-    raw = str(text).strip()
-    number = raw[4:] if raw.upper().startswith("INC-") else raw
-    if not number.isdigit():
-        raise InvalidInput(f"{raw!r} is not an incident id (write 12 or INC-12)")
-    return int(number)
+from tocsin.obligations.service import recompute
+from tocsin.people.directory import ensure_person, require_person
 
 
 def parse_choice(enum: type, value: str, what: str) -> Any:
@@ -92,10 +85,15 @@ def declare(session: Session, declaration: Declaration, *, actor: str) -> Incide
             "facts": incident.facts,
         },
     )
-    _add_role(session, incident, Role.commander, declaration.commander, actor=actor)
-    if declaration.facts:
-        from tocsin.obligations.service import recompute
+    # The declarer may name themselves before anyone entered them in the directory (the local operator on a
+    # fresh install); anyone else named commander must already be there.
+    if declaration.commander == actor:
+        commander, created = ensure_person(session, declaration.commander)
+    else:
+        commander, created = require_person(session, declaration.commander), False
+    _add_role(session, incident, Role.commander, commander, actor=actor, new_person=created)
 
+    if declaration.facts:
         recompute(session, incident, actor=actor)
     return incident
 
@@ -137,16 +135,10 @@ def change_status(
     actor: str,
     reason: str | None = None,
     expected_version: int | None = None,
-    system: bool = False,
 ) -> Incident:
-    """Move the incident to `new_status`. Closing needs its commander or an admin (a refusal is on the
-    timeline), unless Tocsin itself does it (`system`: a playbook step)."""
+    """Move the incident to `new_status` (who may is the action's question: `tocsin.incidents.actions`)."""
     incident = get_incident(session, incident_id, expected_version=expected_version)
     target = parse_status(new_status)
-    if target is IncidentStatus.closed and not system:
-        from tocsin.people.permissions import authorize_close
-
-        authorize_close(session, incident_id, actor=actor)
     check_transition(incident.status, target)
     previous = incident.status
     incident.status = target.value
@@ -162,10 +154,6 @@ def change_status(
     return incident
 
 
-def close(session: Session, incident_id: int, *, actor: str, reason: str | None = None) -> Incident:
-    return change_status(session, incident_id, IncidentStatus.closed.value, actor=actor, reason=reason)
-
-
 def assign(
     session: Session,
     incident_id: int,
@@ -175,14 +163,48 @@ def assign(
     actor: str,
     expected_version: int | None = None,
 ) -> IncidentRole:
+    """Give a person in the directory a role (an unknown handle is refused, never created)."""
     incident = get_incident(session, incident_id, expected_version=expected_version)
     if incident.status == IncidentStatus.closed.value:
         raise InvalidInput(f"INC-{incident_id} is closed; roles can no longer change")
-    return _add_role(session, incident, parse_choice(Role, role.strip().lower(), "role"), person, actor=actor)
+    return _add_role(session, incident, parse_role(role), require_person(session, person), actor=actor)
 
 
-def _add_role(session: Session, incident: Incident, role: Role, handle: str, *, actor: str) -> IncidentRole:
-    person, created = ensure_person(session, handle)
+def unassign(
+    session: Session, incident_id: int, role: str, person: str, *, actor: str, expected_version: int | None = None
+) -> None:
+    """Take a role away. The last commander stays until another is assigned: an incident always has one."""
+    incident = get_incident(session, incident_id, expected_version=expected_version)
+    if incident.status == IncidentStatus.closed.value:
+        raise InvalidInput(f"INC-{incident_id} is closed; roles can no longer change")
+    held = parse_role(role)
+    holder = require_person(session, person)
+    assignment = session.exec(
+        select(IncidentRole).where(
+            IncidentRole.incident_id == incident_id,
+            IncidentRole.person_id == holder.id,
+            IncidentRole.role == held.value,
+        )
+    ).first()
+    if assignment is None:
+        raise InvalidInput(f"{holder.handle} is not {held.value} on INC-{incident_id}")
+    if held is Role.commander and len(people_with_role(session, incident_id, Role.commander)) == 1:
+        raise InvalidInput(
+            f"{holder.handle} is the only commander of INC-{incident_id}; assign another commander first"
+        )
+    session.delete(assignment)
+    append_event(
+        session, incident, actor=actor, action="role.unassigned", payload={"role": held.value, "person": holder.handle}
+    )
+
+
+def parse_role(role: str) -> Role:
+    return parse_choice(Role, role.strip().lower(), "role")
+
+
+def _add_role(
+    session: Session, incident: Incident, role: Role, person: Person, *, actor: str, new_person: bool = False
+) -> IncidentRole:
     existing = session.exec(
         select(IncidentRole).where(
             IncidentRole.incident_id == incident.id,
@@ -201,13 +223,8 @@ def _add_role(session: Session, incident: Incident, role: Role, handle: str, *, 
         assigned_by=actor,
     )
     session.add(assignment)
-    append_event(
-        session,
-        incident,
-        actor=actor,
-        action="role.assigned",
-        payload={"role": role.value, "person": person.handle, "new_person": created},
-    )
+    payload = {"role": role.value, "person": person.handle, "new_person": new_person}
+    append_event(session, incident, actor=actor, action="role.assigned", payload=payload)
     return assignment
 
 

@@ -2,7 +2,8 @@
 
 on-track → due-soon → overdue, or submitted; obligations without a fixed deadline are `open`
 (without undue delay: the clock shows time since the trigger, never an invented deadline) or
-`pending` (a chained report waiting for the report before it).
+`pending` (a chained report waiting for the report before it); one the facts no longer trigger is
+`withdrawn`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class Standing(StrEnum):
     open = "open"
     pending = "pending"
     retention = "retention"
+    withdrawn = "withdrawn"  # no longer owed: the facts stopped triggering it (`Obligation.active` is false)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def clock_rows(obligations: list[Obligation], now: datetime) -> list[dict[str, A
                 "recipient": o.recipient,
                 "deadline_kind": o.deadline_kind,
                 "deadline_utc": iso_utc(o.deadline_at),
-                "standing": state.standing.value if o.active else "withdrawn",
+                "standing": (state.standing if o.active else Standing.withdrawn).value,
                 "seconds_left": int(state.time_left.total_seconds()) if state.time_left is not None else None,
                 "submitted_at": iso_utc(o.submitted_at),
                 "margin_seconds": int(state.margin.total_seconds()) if state.margin is not None else None,

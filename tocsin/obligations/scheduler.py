@@ -3,7 +3,11 @@
 `tocsin scheduler run` keeps one date job per upcoming reminder in the `apscheduler_jobs` table, so the
 countdown survives restarts: a reminder that fell due while the process was down fires once when it
 comes back (misfire grace unlimited, coalesced), never twice (see reminders.py). A sync job re-reads
-the obligations every `scheduler_sync_seconds` and adds or removes reminder jobs to match.
+the obligations every `scheduler_sync_seconds` and adds or removes reminder jobs to match; a wake job
+per waiting playbook run starts its next phase at its `wake_at`. Every `scheduler_sync_seconds` the
+escalate-and-deliver job moves every acknowledge-or-escalate chain whose ack timeout passed (playbook run or
+not: `advance_due_escalations`) and retries the messages whose backoff is over.
+`run_pass` (`tocsin scheduler run --once`, the `tocsin-reminders` Prefect flow) does all of it once.
 Only one scheduler may run per database: a lock (PostgreSQL advisory lock, or a lock file next to
 the SQLite database) refuses a second one.
 """
@@ -14,6 +18,7 @@ import fcntl
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +32,9 @@ from tocsin.core.clocks import utcnow
 from tocsin.core.config import get_settings
 from tocsin.core.errors import Conflict
 from tocsin.db.engine import current_engine
+from tocsin.messages.escalations import advance_due_escalations
 from tocsin.messages.queue import deliver_due
+from tocsin.models import RunStatus
 from tocsin.obligations.reminders import desired_jobs, fire_reminder
 
 log = logging.getLogger("tocsin.obligations.scheduler")
@@ -68,7 +75,9 @@ def _wake_jobs() -> dict[str, tuple[Callable[..., object], list[object], datetim
 
     with session_scope() as session:
         runs = session.exec(
-            select(PlaybookRun).where(PlaybookRun.status == "waiting", col(PlaybookRun.wake_at).is_not(None))
+            select(PlaybookRun).where(
+                PlaybookRun.status == RunStatus.waiting.value, col(PlaybookRun.wake_at).is_not(None)
+            )
         )
         return {
             f"wake:{run.id}:{int(run.wake_at.timestamp())}": (wake_run, [run.id], run.wake_at)
@@ -94,9 +103,14 @@ def build_scheduler(engine: Engine) -> BlockingScheduler:
         replace_existing=True,
         next_run_time=utcnow(),
     )
-    # Messages a channel refused for a transient reason are retried on this pass, once their backoff is over.
+    # Chains whose ack timeout passed move on (whether a playbook run waits on them or not), and messages a
+    # channel refused for a transient reason are retried, once their backoff is over.
     scheduler.add_job(
-        deliver_due, "interval", seconds=settings.scheduler_sync_seconds, id=DELIVER_JOB, replace_existing=True
+        escalate_and_deliver,
+        "interval",
+        seconds=settings.scheduler_sync_seconds,
+        id=DELIVER_JOB,
+        replace_existing=True,
     )
     _scheduler = scheduler
     return scheduler
@@ -133,14 +147,42 @@ def run_forever() -> None:
         scheduler.start()
 
 
-def run_once() -> int:
-    """One pass without a resident process (cron-style): send every reminder that is due now."""
+def escalate_and_deliver() -> int:
+    """The resident scheduler's interval job (module-level: APScheduler pickles it): move the due chains, then
+    deliver what is due (their pages, and the retries whose backoff is over)."""
+    advance_due_escalations()
+    return deliver_due()
+
+
+@dataclass
+class PassReport:
+    reminders: int = 0  # reminders and overdue escalations sent
+    escalations: list[str] = field(default_factory=list)  # chains moved on
+    runs_woken: list[str] = field(default_factory=list)  # how each run whose wait ended was handed over
+    delivered: int = 0
+
+
+def send_due_reminders() -> int:
     sent = 0
     for obligation_id, lead, deadline, run_at in desired_jobs(utcnow()).values():
         if run_at <= utcnow() and fire_reminder(obligation_id, lead, deadline.isoformat()):
             sent += 1
+    return sent
+
+
+def run_pass() -> PassReport:
+    """One pass without a resident process (cron, the `tocsin-reminders` Prefect flow): every reminder due now,
+    every chain whose ack timeout passed, every run whose wait ended (each woken once, after the chains moved,
+    so a run waiting on a chain finds it moved and waits for the next level), then delivery."""
     from tocsin.flows.wake import wake_due_runs
 
-    wake_due_runs()
-    deliver_due()  # and retry the messages whose backoff is over
-    return sent
+    report = PassReport(reminders=send_due_reminders())
+    report.escalations = advance_due_escalations()
+    report.runs_woken = wake_due_runs()
+    report.delivered = deliver_due()  # and retry the messages whose backoff is over
+    return report
+
+
+def run_once() -> int:
+    """`tocsin scheduler run --once`: one pass (`run_pass`); returns the number of reminders sent."""
+    return run_pass().reminders

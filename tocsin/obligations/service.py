@@ -39,6 +39,10 @@ class ObligationChanges:
         return bool(self.added or self.changed or self.withdrawn)
 
 
+def changes_dict(changes: ObligationChanges) -> dict[str, list[str]]:
+    return {"added": changes.added, "changed": changes.changed, "withdrawn": changes.withdrawn}
+
+
 def _label(rule: str, recipient: str) -> str:
     return f"{rule} → {recipient}" if recipient else rule
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from sqlmodel import Session, select
@@ -31,6 +32,18 @@ def get_person(session: Session, handle: str) -> Person:
     if person is None:
         raise NotFound(f"no person {handle!r} in the directory (add them with `tocsin people add`)")
     return person
+
+
+def require_person(session: Session, handle: str) -> Person:
+    """The person with this handle; an unknown one is refused, with the nearest handles as suggestions (a typo
+    must never create a person who then receives alerts or holds a role)."""
+    person = find_person(session, handle)
+    if person is not None:
+        return person
+    known = list(session.exec(select(Person.handle)))
+    close = difflib.get_close_matches(check_handle(handle), known, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    raise NotFound(f"no person {handle!r} in the directory{hint} (add them with `tocsin people add {handle}`)")
 
 
 def ensure_person(session: Session, handle: str) -> tuple[Person, bool]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from tocsin.audit.timeline import append_event
 from tocsin.core.clocks import utcnow
 from tocsin.core.config import get_settings
 from tocsin.incidents.service import get_incident
 from tocsin.messages.queue import queue_to_channel, queue_to_person
+from tocsin.models import AuditEvent
 from tocsin.people.directory import ensure_person
 
 
@@ -27,10 +28,6 @@ def describe_alert(alert: dict[str, Any]) -> str:
 
 def attached_alerts(session: Session, incident_id: int) -> list[dict[str, Any]]:
     """The alerts already on the incident's timeline (their JSON form), oldest first."""
-    from sqlmodel import col, select
-
-    from tocsin.models import AuditEvent
-
     statement = (
         select(AuditEvent)
         .where(AuditEvent.incident_id == incident_id, AuditEvent.action == "sentiment.alert")

@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tocsin.core.acting import Actor
 from tocsin.core.config import get_settings
 from tocsin.core.errors import InvalidInput
-from tocsin.db.engine import session_scope
-from tocsin.social.alerts import alert_key, attach_alert, attached_alerts, propose_crisis
+from tocsin.sentiment.connectors import FileConnector, read_mentions
+from tocsin.sentiment.scan import Scan
+from tocsin.social.actions import check_may_raise, raise_alerts
 
 
 def _key() -> bytes:
@@ -17,10 +19,10 @@ def _key() -> bytes:
     return secret.get_secret_value().encode() if secret else os.urandom(32)
 
 
-def scan_and_raise(source: str | Path, *, incident_id: int | None = None, brand: str | None = None) -> dict[str, int]:
-    from tocsin.sentiment.connectors import FileConnector, read_mentions
-    from tocsin.sentiment.scan import Scan
-
+def scan_and_raise(
+    source: str | Path, *, actor: Actor, incident_id: int | None = None, brand: str | None = None
+) -> dict[str, int]:
+    """Scan the file and raise its new alerts as `actor` (the CLI's person, or Tocsin's recurring watch)."""
     path = Path(source)
     if not path.is_file():
         raise InvalidInput("mentions file not found", where=str(path))
@@ -28,14 +30,8 @@ def scan_and_raise(source: str | Path, *, incident_id: int | None = None, brand:
     scan = Scan(brand=brand, keep_series=False)
     scan.add_all(read_mentions(FileConnector(path), _key(), issues.append))
     alerts = [a.to_json() for a in scan.finish().alerts]
-    raised = 0
-    with session_scope() as session:
-        if incident_id is not None:
-            seen = {alert_key(a) for a in attached_alerts(session, incident_id)}
-            for alert in alerts:
-                if alert_key(alert) not in seen:
-                    attach_alert(session, incident_id, alert, source=path.name)
-                    raised += 1
-        else:
-            raised = sum(1 for alert in alerts if propose_crisis(session, alert, brand=brand))
+    if incident_id is not None:
+        check_may_raise(actor, incident_id)  # refused before the file is read
+    done = raise_alerts(actor, alerts, incident_id=incident_id, brand=brand, source=path.name)
+    raised = len(done)
     return {"alerts": len(alerts), "raised": raised, "malformed": len(issues)}

@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 from tocsin.core.clocks import utcnow
 from tocsin.core.errors import InvalidInput
 from tocsin.models.delivery import Suppression
+from tocsin.models.enums import DeliveryStatus
 from tocsin.notifications.sendgrid_events import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -29,16 +30,16 @@ from tocsin.notifications.sendgrid_events import (
     verify_event_signature,
 )
 from tocsin.wave.recipients import email_problem, normalise_email
-from tocsin.wave.status import DELIVERIES, statuses_by_message
+from tocsin.wave.status import ACCEPTED, DELIVERIES, FAILED, QUEUED, statuses_by_message
 from tocsin.wave.store import SUPPRESSIONS
 
 STATUS_OF_EVENT = {
-    EventType.DELIVERED: "delivered",
-    EventType.BOUNCE: "bounced",
-    EventType.DROPPED: "dropped",
-    EventType.SPAMREPORT: "spamreport",
-    EventType.UNSUBSCRIBE: "unsubscribed",
-    EventType.GROUP_UNSUBSCRIBE: "unsubscribed",
+    EventType.DELIVERED: DeliveryStatus.delivered.value,
+    EventType.BOUNCE: DeliveryStatus.bounced.value,
+    EventType.DROPPED: DeliveryStatus.dropped.value,
+    EventType.SPAMREPORT: DeliveryStatus.spamreport.value,
+    EventType.UNSUBSCRIBE: DeliveryStatus.unsubscribed.value,
+    EventType.GROUP_UNSUBSCRIBE: DeliveryStatus.unsubscribed.value,
 }
 SUPPRESSION_REASONS = ("opt-out", "bounce", "unsubscribe", "spamreport", "dropped", "manual")
 _REASON_OF_EVENT = {
@@ -127,9 +128,9 @@ def _apply_statuses(session: Session, events: Sequence[DeliveryEvent], summary: 
             continue
         status, status_at = current
         if event.event is EventType.PROCESSED:
-            if status in ("queued", "failed"):
-                rows[key] = ("accepted", status_at)
-                changes[key] = {"status": "accepted", "at": status_at, "accepted": event.timestamp}
+            if status in (QUEUED, FAILED):
+                rows[key] = (ACCEPTED, status_at)
+                changes[key] = {"status": ACCEPTED, "at": status_at, "accepted": event.timestamp}
                 summary.settled += 1
             continue
         if status_at is not None and event.timestamp < status_at:

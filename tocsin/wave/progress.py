@@ -12,8 +12,9 @@ from sqlmodel import Session
 
 from tocsin.core.clocks import iso_utc
 from tocsin.incidents.service import get_incident
+from tocsin.models.enums import WaveStatus
 from tocsin.wave.run import delivery_status_counts, wave_status
-from tocsin.wave.status import BATCHES, SENT_STATUSES, of_incident, status_counts
+from tocsin.wave.status import BATCHES, FAILED, QUEUED, SENT_STATUSES, of_incident, status_counts
 
 # The report's outcomes, in the order a progress bar shows them.
 OUTCOMES = ("sent", "already_sent", "suppressed", "invalid", "failed")
@@ -28,14 +29,14 @@ def live_counts(session: Session, incident_id: int) -> dict[int, dict[str, int]]
 def progress(status: str, counts: dict[str, int], live: dict[str, int]) -> dict[str, Any]:
     """Pure: how far a run got. A finished run: each outcome's share of the file's rows. A running run: what
     its delivery rows say so far (the file's size is known only at the end, so no fraction then)."""
-    if status == "running" or not counts:
+    if status == WaveStatus.running or not counts:
         accepted = sum(n for s, n in live.items() if s in SENT_STATUSES)
         return {
             "done": False,
             "fraction": None,
             "sent": accepted,
-            "in_flight": live.get("queued", 0),
-            "failed": live.get("failed", 0),
+            "in_flight": live.get(QUEUED, 0),
+            "failed": live.get(FAILED, 0),
             "segments": [],
         }
     rows = counts.get("rows", 0)
@@ -80,4 +81,4 @@ def wave_rows(session: Session, incident_id: int) -> dict[str, Any]:
 
 
 def any_running(view: dict[str, Any]) -> bool:
-    return any(row["status"] == "running" for row in view["waves"])
+    return any(row["status"] == WaveStatus.running for row in view["waves"])

@@ -34,6 +34,7 @@ from tocsin.core.clocks import utcnow
 from tocsin.core.errors import InvalidInput
 from tocsin.incidents.service import get_incident
 from tocsin.models.delivery import NoticeWave
+from tocsin.models.enums import WaveStatus
 from tocsin.notifications.base import Channel
 from tocsin.notifications.message import EmailMessage
 from tocsin.wave.drafts import ContentSource, sendable_content
@@ -51,7 +52,7 @@ from tocsin.wave.plan import (
 )
 from tocsin.wave.recipients import InvalidRow, Row, read_recipients
 from tocsin.wave.sender import Answer, JobRow
-from tocsin.wave.status import DELIVERIES, SENT_STATUSES, of_incident, status_counts
+from tocsin.wave.status import DELIVERIES, QUEUED, SENT_STATUSES, of_incident, status_counts
 from tocsin.wave.store import (
     BackgroundMarks,
     incident_wave_lock,
@@ -172,7 +173,7 @@ class _WaveRun:
             if found.status in SENT_STATUSES:
                 report.already_sent += 1
                 continue
-            report.resent_in_doubt += found.status == "queued"
+            report.resent_in_doubt += found.status == QUEUED
             reused_rows.append(
                 {
                     "key_email": email,
@@ -346,9 +347,9 @@ def run_wave(
         except BaseException:
             worker.abort()  # also when the wave failed before it began sending
             session.rollback()
-            _finish(session, run.report, actor, status="failed")
+            _finish(session, run.report, actor, status=WaveStatus.failed)
             raise
-        _finish(session, run.report, actor, status="finished")
+        _finish(session, run.report, actor, status=WaveStatus.finished)
         return run.report
 
 
@@ -373,7 +374,7 @@ def _prepend(first: Row | None, rest: Iterator[Row]) -> Iterator[Row]:
     yield from rest
 
 
-def _finish(session: Session, report: WaveReport, actor: str, *, status: str) -> None:
+def _finish(session: Session, report: WaveReport, actor: str, *, status: WaveStatus) -> None:
     _sqlite_commit_without_fsync(session, relaxed=False)
     wave = session.get(NoticeWave, report.wave_id)
     assert wave is not None
@@ -383,7 +384,7 @@ def _finish(session: Session, report: WaveReport, actor: str, *, status: str) ->
         session,
         get_incident(session, report.incident_id),
         actor=actor,
-        action="notice.wave_finished" if status == "finished" else "notice.wave_failed",
+        action="notice.wave_finished" if status == WaveStatus.finished else "notice.wave_failed",
         payload={"wave": report.wave_id, "channel": report.channel, **report.counts()},
     )
     session.commit()

@@ -12,22 +12,35 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
 from sqlmodel import Session
 
 from tocsin.models.delivery import Delivery, DeliveryBatch, NoticeWave
+from tocsin.models.enums import DeliveryStatus
 
 DELIVERIES = Delivery.__table__  # type: ignore[attr-defined]
 BATCHES = DeliveryBatch.__table__  # type: ignore[attr-defined]
 WAVES = NoticeWave.__table__  # type: ignore[attr-defined]
 
+# The values as plain strings: the wave's hot path and hand-written SQL compare and write these.
+QUEUED, ACCEPTED, FAILED = DeliveryStatus.queued.value, DeliveryStatus.accepted.value, DeliveryStatus.failed.value
 # Statuses meaning the provider took the message: never sent again.
-SENT_STATUSES = frozenset({"accepted", "delivered", "bounced", "dropped", "spamreport", "unsubscribed"})
+SENT_STATUSES = frozenset(
+    s.value
+    for s in (
+        DeliveryStatus.accepted,
+        DeliveryStatus.delivered,
+        DeliveryStatus.bounced,
+        DeliveryStatus.dropped,
+        DeliveryStatus.spamreport,
+        DeliveryStatus.unsubscribed,
+    )
+)
 
 STATUS: ColumnElement[str] = case(
-    (and_(DELIVERIES.c.status == literal("queued"), BATCHES.c.accepted_at.is_not(None)), literal("accepted")),
+    (and_(DELIVERIES.c.status == literal(QUEUED), BATCHES.c.accepted_at.is_not(None)), literal(ACCEPTED)),
     else_=DELIVERIES.c.status,
 )
 WITH_BATCH = DELIVERIES.join(BATCHES, BATCHES.c.id == DELIVERIES.c.batch_id)
 
 # The same as SQL text, for the wave's hand-written statements (`d` is delivery, `b` its batch).
-STATUS_SQL = "CASE WHEN d.status = 'queued' AND b.accepted_at IS NOT NULL THEN 'accepted' ELSE d.status END"
+STATUS_SQL = f"CASE WHEN d.status = '{QUEUED}' AND b.accepted_at IS NOT NULL THEN '{ACCEPTED}' ELSE d.status END"
 WITH_BATCH_SQL = f"{DELIVERIES.name} d JOIN {BATCHES.name} b ON b.id = d.batch_id"
 
 

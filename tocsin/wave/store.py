@@ -26,7 +26,7 @@ from tocsin.core.clocks import utcnow
 from tocsin.core.errors import Conflict
 from tocsin.models.delivery import Suppression
 from tocsin.wave.sender import Answer
-from tocsin.wave.status import BATCHES, DELIVERIES, STATUS_SQL, WITH_BATCH_SQL
+from tocsin.wave.status import ACCEPTED, BATCHES, DELIVERIES, FAILED, QUEUED, STATUS_SQL, WITH_BATCH_SQL
 
 SUPPRESSIONS = Suppression.__table__  # type: ignore[attr-defined]
 _ADVISORY_NAMESPACE = 0x70C5  # first key of pg_try_advisory_lock(int, int): "tocsin wave"
@@ -110,7 +110,7 @@ def insert_queued(
     dumps = orjson.dumps  # compact UTF-8, as JSONEncoder(ensure_ascii=False, separators=(",", ":")) writes it
     names = ", ".join(QUEUED_COLUMNS)
     if connection.dialect.name == "postgresql":
-        shared = (int(incident_id), int(wave_id), int(batch_id), "queued", 0, stamp)
+        shared = (int(incident_id), int(wave_id), int(batch_id), QUEUED, 0, stamp)
         statement = (
             f"COPY {DELIVERIES.name} ({names}, incident_id, wave_id, batch_id, status, attempts, queued_at) FROM STDIN"
         )
@@ -124,7 +124,7 @@ def insert_queued(
                 write((draft_id, email, name, jurisdiction, dumps(substitutions).decode(), message_id, *shared))
         return
     text_stamp = stamp.isoformat(" ")  # as sqlite3 adapts a datetime; digits and separators only
-    constants = f"{int(incident_id)}, {int(wave_id)}, {int(batch_id)}, 'queued', 0, '{text_stamp}'"
+    constants = f"{int(incident_id)}, {int(wave_id)}, {int(batch_id)}, '{QUEUED}', 0, '{text_stamp}'"
     markers = ", ".join("?" * len(QUEUED_COLUMNS))
     connection.exec_driver_sql(
         f"INSERT INTO {DELIVERIES.name} ({names}, incident_id, wave_id, batch_id, status, attempts, queued_at) "
@@ -184,7 +184,7 @@ def requeue(session: Session, rows: Sequence[dict[str, Any]]) -> None:
             name=bindparam("new_name"),
             jurisdiction=bindparam("new_jurisdiction"),
             substitutions=bindparam("new_substitutions"),
-            status="queued",
+            status=QUEUED,
             error=None,
         )
     )
@@ -213,13 +213,13 @@ def mark_results(connection: Connection, answer: Answer, now: datetime) -> None:
         condition = f"batch_id = {int(batch_id)} AND {condition}"  # through the batch's index
         if group.accepted:
             connection.exec_driver_sql(
-                f"UPDATE {DELIVERIES.name} SET status = 'accepted', provider_id = {marker}, attempts = attempts + "
+                f"UPDATE {DELIVERIES.name} SET status = '{ACCEPTED}', provider_id = {marker}, attempts = attempts + "
                 f"{marker}, accepted_at = {marker}, error = NULL WHERE {condition}",
                 (group.provider_id, group.attempts, stamp, *parameters),
             )
         else:
             connection.exec_driver_sql(
-                f"UPDATE {DELIVERIES.name} SET status = 'failed', error = {marker}, attempts = attempts + {marker} "
+                f"UPDATE {DELIVERIES.name} SET status = '{FAILED}', error = {marker}, attempts = attempts + {marker} "
                 f"WHERE {condition}",
                 ((group.error or "refused")[:2000], group.attempts, *parameters),
             )

@@ -19,19 +19,47 @@ HASH = re.compile(r"\b([0-9a-f]{12})[0-9a-f]{52}\b")
 INSTANT = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)")
 # Shown first, in this order; the other keys follow in the payload's order.
 FIRST = ("draft", "rule", "recipient", "citation", "from", "to", "role", "person", "playbook", "wave", "template")
-# Events that decide something (tinted green on the page) and refusals or failures (tinted red).
+# Events that decide something (tinted green on the page) and refusals or failures (tinted red; so is every
+# `<action>_refused` event the policy records, see `is_refusal`).
 DECISIVE = {"draft.approved", "draft.sent", "obligation.submitted", "notice.wave_finished", "escalation.acknowledged"}
 ALARMING = {
-    "draft.approval_refused",
     "draft.rejected",
-    "incident.close_refused",
-    "playbook.launch_refused",
     "slack.refused",
     "escalation.unacknowledged",
     "obligation.overdue",
     "message.failed",
     "notice.wave_failed",
 }
+REFUSED = "_refused"
+# What was attempted, in words, for a refusal's summary (keyed by the policy's action; others show the action).
+ATTEMPTS = {
+    "incident.declare": "declaring",
+    "role.assign": "role assignment",
+    "role.unassign": "role removal",
+    "incident.status": "status change",
+    "incident.close": "closing",
+    "incident.facts": "facts change",
+    "clock.event": "clock event",
+    "clock.submission": "recording a submission",
+    "draft.create": "drafting",
+    "draft.edit": "edit",
+    "draft.review": "sending to review",
+    "draft.approval": "approve",
+    "draft.rejection": "reject",
+    "draft.send_public": "sending",
+    "draft.file": "filing",
+    "draft.send_internal": "sending",
+    "playbook.launch": "playbook launch",
+    "playbook.input": "playbook input",
+    "escalation.ack": "acknowledgement",
+    "task.done": "task done",
+    "sentiment.raise": "raising alerts",
+    "suppression.add": "suppression",
+}
+# Where the action came from (the door: `tocsin.core.acting`): kept for the details, not the one-line summary.
+DOOR = ("via", "os_user", "as", "slack_user")
+# A refusal's details, named for people: the policy's action and who may take it.
+REFUSAL_NAMES = {"action": "policy", "rule": "who may"}
 LEADS = {
     "draft.created": "{draft} {template} drafted",
     "draft.submitted": "{draft} revision {revision} sent to legal for review",
@@ -39,7 +67,6 @@ LEADS = {
     "draft.approved": "{draft} revision {revision} approved (sha256 {sha256})",
     "draft.rejected": "{draft} revision {revision} rejected: {comment}",
     "draft.sent": "{draft} revision {revision} sent",
-    "draft.approval_refused": "{draft}: {attempted} refused: {reason}",
     "obligation.submitted": "{event} submitted",
     "obligation.added": "Obligation {rule} to {recipient}",
     "incident.status_changed": "Status {from} → {to}",
@@ -116,18 +143,41 @@ def _cut(text: str, limit: int = SUMMARY_CHARS) -> str:
     return (head[:space] if space > limit // 2 else head).rstrip(" ,;:·") + "…"
 
 
+def is_refusal(action: str) -> bool:
+    """A refused attempt (`incident.status_refused`, `draft.approval_refused`, ...; Slack's `slack.refused`)."""
+    return action.endswith(REFUSED) or action == "slack.refused"
+
+
+def _refusal_lead(action: str, payload: dict[str, Any], values: dict[str, str]) -> str:
+    """`D-3: approve refused: <reason>`, `status change refused: <reason>`: what, then why."""
+    attempted = str(payload.get("action") or action.removesuffix(REFUSED))
+    verb = values.get("attempted") or ATTEMPTS.get(attempted, attempted)
+    about = values.get("draft") or values.get("person")
+    if about is None and "escalation" in values:
+        about = f"E-{values['escalation']}"
+    reason = values.get("reason") or "refused by the policy"
+    return f"{about}: {verb} refused: {reason}" if about else f"{verb[:1].upper()}{verb[1:]} refused: {reason}"
+
+
 def describe(action: str, payload: dict[str, Any], display_zone: str = "UTC") -> EventText:
     details = _kept(payload)
     values = {k: value_text(v, display_zone) for k, v in details.items()}
     if "event" in values:  # a clock event: `submitted:RULE` is the submission of RULE
         values["event"] = values["event"].removeprefix("submitted:")
-    pairs = [(k.replace("_", " "), values[k]) for k in _ordered(details)]
-    lead = _lead(action, values)
-    rest = " · ".join(f"{name}: {value}" for name, value in pairs)
+    refused = is_refusal(action)
+    order = _ordered(details)
+    names = dict(REFUSAL_NAMES) if refused else {}
+    if refused:  # the reason first, then what was attempted and who may (the policy's rule, not an obligation's)
+        order = [k for k in ("reason", "action", "rule") if k in details] + [
+            k for k in order if k not in ("reason", "action", "rule")
+        ]
+    pairs = [(names.get(k, k.replace("_", " ")), values[k]) for k in order]
+    lead = _refusal_lead(action, payload, values) if refused else _lead(action, values)
+    rest = " · ".join(f"{name}: {values[k]}" for k, (name, _) in zip(order, pairs, strict=True) if k not in DOOR)
     if lead is not None:
-        extra = [f"note: {values['note']}"] if "note" in values and "{note}" not in LEADS[action] else []
+        extra = [f"note: {values['note']}"] if "note" in values and "{note}" not in LEADS.get(action, "") else []
         full = " · ".join([lead, *extra])
     else:
-        full = rest
-    tone = "decisive" if action in DECISIVE else "alarming" if action in ALARMING else ""
+        full = rest or " · ".join(f"{name}: {value}" for name, value in pairs)
+    tone = "decisive" if action in DECISIVE else "alarming" if refused or action in ALARMING else ""
     return EventText(summary=_cut(full), full=full, pairs=pairs, tone=tone)

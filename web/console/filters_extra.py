@@ -14,6 +14,7 @@ from datetime import datetime
 from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
+from tocsin.web.console.render import ENVIRONMENT
 
 from tocsin.core.clocks import iso_utc, to_utc, utcnow, zone
 
@@ -72,6 +73,4 @@ FILTERS = {
 
 def install() -> None:
     """Add the filters to the console's Jinja2 environment (idempotent; called by the page modules)."""
-    from tocsin.web.console.render import ENVIRONMENT
-
     ENVIRONMENT.filters.update(FILTERS)

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tocsin.templates.loader import available, read_manifest
+
 from tocsin.wave.recipients import email_problem, normalise_email
 
 FILE_KINDS = ("recipients", "mentions")
@@ -64,8 +66,6 @@ def template_names(playbook: Any) -> list[str]:
 def variable_kinds(playbook: Any) -> dict[str, str]:
     """Variable name -> kind (text | number | list) over the templates the playbook renders; a template that
     cannot be read is skipped here (launching reports it)."""
-    from tocsin.templates.loader import available, read_manifest
-
     roots = available()
     kinds: dict[str, str] = {}
     for name in template_names(playbook):

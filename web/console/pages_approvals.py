@@ -2,9 +2,10 @@
 
 The review page shows the draft's stored content, which is what the senders send byte for byte (a notice
 wave fills only the `-tag-` substitutions written in it). The approve form carries the SHA-256 of the
-content on the page: the approvals service refuses (409) if the draft changed since, so an approval
-always covers exactly what the reviewer read. Only legal on the incident, and not an author, may decide:
-the page offers the buttons only to them, and the service refuses anyone else (403, on the timeline).
+content on the page, and the approve action (`tocsin.drafts.actions.approve`) is given it: it refuses (409) if
+the draft changed since, so an approval always covers exactly what the reviewer read. Only legal on the
+incident, and not an author, may decide (the policy): the page offers the buttons only to them, and the
+actions refuse anyone else (403, on the timeline as `draft.approval_refused` / `draft.rejection_refused`).
 """
 
 from __future__ import annotations
@@ -15,14 +16,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
-from tocsin.web.background import wake_later
+from tocsin.models import DraftStatus, Role
+from tocsin.web.background import later
 from tocsin.web.console import filters_extra
 from tocsin.web.console.pages_incidents import text
 from tocsin.web.console.render import page
 from tocsin.web.console.session import Viewer, checked_form, flash, viewer
 
+from tocsin.core.clocks import parse_instant, utcnow
 from tocsin.core.errors import Conflict, InvalidInput, NotFound
+from tocsin.core.ids import parse_draft_id
 from tocsin.db.engine import session_scope
+from tocsin.drafts import actions
+from tocsin.drafts.approvals import refusal_for
+from tocsin.drafts.drafting import get_draft
+from tocsin.drafts.review import review_data, review_queue
+from tocsin.incidents.overview import incident_lines
+from tocsin.incidents.service import get_incident, people_with_role
+from tocsin.wave.run import wave_status
 
 router = APIRouter()
 LoggedIn = Annotated[Viewer, Depends(viewer)]
@@ -70,12 +81,8 @@ def diff_lines(diff: str) -> list[tuple[str, str]]:
 
 @router.get("/approvals")
 def approvals(request: Request, who: LoggedIn) -> Response:
-    from tocsin.core.clocks import utcnow
-    from tocsin.drafts.review import review_queue
-    from tocsin.incidents.overview import incident_lines
-
     with session_scope() as session:
-        queue = review_queue(session, who.handle)
+        queue = review_queue(session, who.actor)
         mine = sum(1 for q in queue if q.viewer_decides)
         wanted = {q.incident.id for q in queue}
         # The nearest open deadline of each incident in the queue (the same line as the incident list's).
@@ -86,15 +93,6 @@ def approvals(request: Request, who: LoggedIn) -> Response:
 
 
 def _draft_context(draft_id: int, who: Viewer, revision: int | None) -> dict[str, Any]:
-    from tocsin.models import DraftStatus, Role
-
-    from tocsin.core.clocks import parse_instant
-    from tocsin.drafts.approvals import refusal_for
-    from tocsin.drafts.drafting import get_draft
-    from tocsin.drafts.review import review_data
-    from tocsin.incidents.service import get_incident, people_with_role
-    from tocsin.wave.run import wave_status
-
     with session_scope() as session:
         data = review_data(session, draft_id, revision)
         for item, key in [(r, "created_at") for r in data["revisions"]] + [(a, "at") for a in data["decisions"]]:
@@ -112,8 +110,8 @@ def _draft_context(draft_id: int, who: Viewer, revision: int | None) -> dict[str
             "incident": incident,
             "legal": [p.handle for p in people_with_role(session, incident.id or 0, Role.legal)],
             "decidable": decidable,
-            "approve_refusal": refusal_for(session, record, who.handle, "approve"),
-            "reject_refusal": refusal_for(session, record, who.handle, "reject"),
+            "approve_refusal": refusal_for(session, record, who.actor, "approve"),
+            "reject_refusal": refusal_for(session, record, who.actor, "reject"),
             "diffs": {part: diff_lines(diff) for part, diff in data["diff"].items() if diff},
             "nav": "approvals",
         }
@@ -121,8 +119,6 @@ def _draft_context(draft_id: int, who: Viewer, revision: int | None) -> dict[str
 
 @router.get("/drafts/{draft}")
 def draft_page(request: Request, draft: str, who: LoggedIn, revision: int | None = None) -> Response:
-    from tocsin.drafts.drafting import parse_draft_id
-
     return page(request, "draft.html", _draft_context(parse_draft_id(draft), who, revision))
 
 
@@ -130,9 +126,6 @@ def draft_page(request: Request, draft: str, who: LoggedIn, revision: int | None
 def draft_html_alone(draft: str, who: LoggedIn, revision: int | None = None) -> Response:
     """The HTML body of a revision, byte for byte, as a page of its own (to read it whole, outside any frame),
     under a CSP `sandbox` that gives it no origin, no scripts, no forms and no remote loads."""
-    from tocsin.drafts.drafting import parse_draft_id
-    from tocsin.drafts.review import review_data
-
     with session_scope() as session:
         data = review_data(session, parse_draft_id(draft), revision)
     if not data["html"]:
@@ -140,35 +133,22 @@ def draft_html_alone(draft: str, who: LoggedIn, revision: int | None = None) -> 
     return Response(data["html"], media_type="text/html; charset=utf-8", headers=HTML_ALONE_HEADERS)
 
 
-def _incident_of(draft_id: int) -> int:
-    from tocsin.drafts.drafting import get_draft
-
-    with session_scope() as session:
-        return get_draft(session, draft_id).incident_id
-
-
 @router.post("/drafts/{draft}/approve")
 def approve(request: Request, draft: str, who: LoggedIn, form: CheckedForm, tasks: BackgroundTasks) -> Response:
     """`tocsin approve DRAFT --hash SHA256` as the viewer: refused (409) if the content is not the one shown."""
-    from tocsin.drafts.approvals import approve as record_approval
-    from tocsin.drafts.drafting import parse_draft_id
-
     draft_id = parse_draft_id(draft)
-    incident_id = _incident_of(draft_id)
     back = RedirectResponse(f"/drafts/{draft_id}", status_code=303)
     seen = text(form, "sha256").lower()
     if not SHA256.fullmatch(seen):
         raise InvalidInput("the approval form must carry the SHA-256 of the content you reviewed; reload the draft")
     try:
-        with session_scope() as session:
-            decision = record_approval(
-                session, draft_id, approver=who.handle, expected_sha256=seen, comment=text(form, "comment") or None
-            )
-            message = f"D-{draft_id} approved (revision {decision.revision}, sha256 {decision.content_sha256[:12]})."
+        decision = actions.approve(
+            who.actor, draft_id, sha256=seen, comment=text(form, "comment") or None, waker=later(tasks)
+        )
     except (Conflict, InvalidInput) as error:  # changed since it was shown, or no longer in review: show it again
         flash(request, str(error), "error")
         return back
-    wake_later(tasks, incident_id)
+    message = f"D-{draft_id} approved (revision {decision['revision']}, sha256 {decision['sha256'][:12]})."
     flash(request, message + " Only this exact content may be sent.")
     return back
 
@@ -176,19 +156,12 @@ def approve(request: Request, draft: str, who: LoggedIn, form: CheckedForm, task
 @router.post("/drafts/{draft}/reject")
 def reject(request: Request, draft: str, who: LoggedIn, form: CheckedForm, tasks: BackgroundTasks) -> Response:
     """`tocsin reject DRAFT --comment TEXT` as the viewer."""
-    from tocsin.drafts.approvals import reject as record_rejection
-    from tocsin.drafts.drafting import parse_draft_id
-
     draft_id = parse_draft_id(draft)
-    incident_id = _incident_of(draft_id)
     back = RedirectResponse(f"/drafts/{draft_id}", status_code=303)
     try:
-        with session_scope() as session:
-            decision = record_rejection(session, draft_id, approver=who.handle, comment=text(form, "comment"))
-            message = f"D-{draft_id} rejected (revision {decision.revision}): {decision.comment}"
+        decision = actions.reject(who.actor, draft_id, comment=text(form, "comment"), waker=later(tasks))
     except InvalidInput as error:  # no comment, or no longer in review
         flash(request, str(error), "error")
         return back
-    wake_later(tasks, incident_id)
-    flash(request, message)
+    flash(request, f"D-{draft_id} rejected (revision {decision['revision']}): {decision['comment']}")
     return back

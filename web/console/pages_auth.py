@@ -12,6 +12,8 @@ from tocsin.web.console.render import page
 from tocsin.web.console.session import checked_form, current_viewer, end_session, start_session
 
 from tocsin.core.config import Settings
+from tocsin.db.engine import session_scope
+from tocsin.people.passwords import LoginRefused, Throttle, authenticate
 
 router = APIRouter()
 CheckedForm = Annotated[FormData, Depends(checked_form)]
@@ -44,9 +46,6 @@ def login_form(request: Request, next: str | None = None) -> Response:
 
 @router.post("/login")
 def login(request: Request, form: CheckedForm) -> Response:
-    from tocsin.db.engine import session_scope
-    from tocsin.people.passwords import LoginRefused, Throttle, authenticate
-
     settings: Settings = request.app.state.settings
     handle = str(form.get("handle") or "").strip()
     password = str(form.get("password") or "")

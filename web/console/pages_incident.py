@@ -1,12 +1,15 @@
 """The incident page: facts, people, the live countdown of every obligation (and recording a submission),
 open escalations (and acknowledging one), drafts, notice waves, sentiment alerts and the timeline.
 
-Everything shown comes from the services the CLI and the JSON API use; every form posts to a route that
-calls the same service as `tocsin submit` / `tocsin ack`, as the logged-in viewer.
+Everything shown comes from the services the CLI and the JSON API use; every form posts to a route that calls
+the action `tocsin submit` / `tocsin ack` call (`tocsin.obligations.actions`, `tocsin.messages.actions`) as the
+logged-in viewer; the action asks the policy (a refusal: 403, on the timeline) and wakes waiting runs after
+the response. A form is offered only to those the policy lets use it.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -15,16 +18,32 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from sqlmodel import Session
 from starlette.datastructures import FormData
-from tocsin.web.background import wake_later
+from tocsin.flows.progress import runs_of
+from tocsin.models.escalation import Escalation
+from tocsin.sentiment.alert_chart import alerts_from_json, render_alerts_svg
+from tocsin.web.background import later
 from tocsin.web.console import filters_extra
-from tocsin.web.console.event_text import describe
-from tocsin.web.console.pages_incidents import incident_id_of, parse_local, text
-from tocsin.web.console.render import page
+from tocsin.web.console.event_text import INSTANT, describe
+from tocsin.web.console.pages_incidents import incident_id_of, parse_local, refusal_of, steering, text
+from tocsin.web.console.render import describe_left, page
 from tocsin.web.console.session import Viewer, checked_form, flash, viewer
 
-from tocsin.core.clocks import utcnow
-from tocsin.core.errors import InvalidInput, NotFound
+from tocsin.audit.timeline import timeline
+from tocsin.core.clocks import parse_instant, utcnow
+from tocsin.core.errors import Conflict, InvalidInput, NotFound
+from tocsin.core.ids import parse_escalation_id
 from tocsin.db.engine import session_scope
+from tocsin.drafts.drafting import list_drafts
+from tocsin.incidents.service import get_incident, roles_of
+from tocsin.messages.actions import acknowledge as ack
+from tocsin.messages.escalations import open_escalations
+from tocsin.obligations.actions import record_submission
+from tocsin.obligations.countdown import clock_rows
+from tocsin.obligations.service import obligations_of
+from tocsin.people.authorize import Subject
+from tocsin.policy import Action
+from tocsin.social.alerts import attached_alerts
+from tocsin.wave.run import wave_status
 
 router = APIRouter()
 LoggedIn = Annotated[Viewer, Depends(viewer)]
@@ -48,10 +67,6 @@ STANDING_WORDS = {
 
 def clock_view(session: Session, incident_id: int, now: datetime) -> list[dict[str, Any]]:
     """Each active obligation with its countdown row (the same rows as `tocsin clock --json`)."""
-    from tocsin.core.clocks import parse_instant
-    from tocsin.obligations.countdown import clock_rows
-    from tocsin.obligations.service import obligations_of
-
     obligations = obligations_of(session, incident_id)
     rows = clock_rows(obligations, now)
     shown: list[dict[str, Any]] = []
@@ -78,8 +93,6 @@ def clock_view(session: Session, incident_id: int, now: datetime) -> list[dict[s
 
 
 def _margin(seconds: int | None) -> str | None:
-    from tocsin.web.console.render import describe_left
-
     if seconds is None:
         return None
     text = describe_left(abs(seconds)).removesuffix(" left")
@@ -90,11 +103,6 @@ def fact_value(value: Any) -> dict[str, Any]:
     """One fact for display: {"kind": "time", "value": datetime} for an ISO instant, {"kind": "map", "value":
     [(key, text)]} for a flat map (numbers with thousands separators), {"kind": "list"} for a flat list, else
     {"kind": "text"} (nested documents as compact JSON)."""
-    import json
-
-    from tocsin.web.console.event_text import INSTANT
-
-    from tocsin.core.clocks import parse_instant
 
     def flat(item: Any) -> str | None:
         if isinstance(item, bool):
@@ -130,11 +138,6 @@ def facts_sections(facts: dict[str, Any]) -> list[tuple[str, list[tuple[str, dic
 
 def sentiment_chart(session: Session, incident_id: int) -> tuple[list[dict[str, Any]], Markup | None]:
     """The alerts attached to the incident, and their chart (None without alerts)."""
-    from tocsin.sentiment.alert_chart import alerts_from_json, render_alerts_svg
-
-    from tocsin.core.clocks import parse_instant
-    from tocsin.social.alerts import attached_alerts
-
     alerts = attached_alerts(session, incident_id)
     if not alerts:
         return [], None
@@ -145,26 +148,24 @@ def sentiment_chart(session: Session, incident_id: int) -> tuple[list[dict[str, 
 
 
 def incident_view(session: Session, incident_id: int, who: Viewer, *, all_events: bool) -> dict[str, Any]:
-    from tocsin.flows.progress import runs_of
-
-    from tocsin.audit.timeline import timeline
-    from tocsin.drafts.drafting import list_drafts
-    from tocsin.incidents.service import get_incident, roles_of
-    from tocsin.messages.escalations import may_acknowledge, open_escalations
-    from tocsin.wave.run import wave_status
-
     now = utcnow()
     record = get_incident(session, incident_id)
     events = list(reversed(timeline(session, incident_id)))
     alerts, chart = sentiment_chart(session, incident_id)
     waves = wave_status(session, incident_id)
     shown_events = events if all_events else events[:TIMELINE_SHOWN]
+    on_it = Subject(incident_id=incident_id)
+    escalations = [
+        (e, refusal_of(session, who, Action.ack, Subject(incident_id=incident_id, escalation=e)) is None)
+        for e in open_escalations(session, incident_id)
+    ]
     return {
         "incident": record,
         "facts": facts_sections(record.facts),
         "roles": roles_of(session, incident_id),
         "clock": clock_view(session, incident_id, now),
-        "escalations": [(e, may_acknowledge(session, e, who.handle)) for e in open_escalations(session, incident_id)],
+        "escalations": escalations,
+        "submission_refusal": refusal_of(session, who, Action.record_submission, on_it),
         "drafts": list_drafts(session, incident_id),
         "waves": {"count": len(waves), "running": sum(1 for w in waves if w.status == "running")},
         "runs": runs_of(session, incident_id),
@@ -182,11 +183,9 @@ def incident_view(session: Session, incident_id: int, who: Viewer, *, all_events
 @router.get("/incidents/{incident}")
 def incident_page(request: Request, incident: str, who: LoggedIn, events: str | None = None) -> Response:
     incident_id = incident_id_of(incident)
-    from tocsin.web.console.pages_incidents import incident_summary
-
     with session_scope() as session:
         context = incident_view(session, incident_id, who, all_events=events == "all")
-        context["steer"] = incident_summary(session, incident_id)  # for the status form
+        context["steer"] = steering(session, incident_id, who)  # for the status form
     return page(request, "incident.html", context)
 
 
@@ -194,29 +193,21 @@ def incident_page(request: Request, incident: str, who: LoggedIn, events: str | 
 def submit_obligation(
     request: Request, incident: str, rule: str, who: LoggedIn, form: CheckedForm, tasks: BackgroundTasks
 ) -> Response:
-    """`tocsin submit INCIDENT RULE [--at] [--note]` as the viewer."""
-    from tocsin.incidents.service import get_incident
-    from tocsin.obligations.service import record_submission
-
+    """`tocsin submit INCIDENT RULE [--at] [--note]` as the viewer (the commander, legal or the DPO)."""
     incident_id = incident_id_of(incident)
     back = RedirectResponse(f"/incidents/{incident_id}#clock", status_code=303)
     try:
         at = parse_local(text(form, "at"), who.timezone, "submitted at") or utcnow()
-        with session_scope() as session:
-            record = get_incident(session, incident_id)
-            record_submission(session, record, rule, at, actor=who.handle, note=text(form, "note") or None)
-    except InvalidInput as error:
+        record_submission(who.actor, incident_id, rule, at=at, note=text(form, "note") or None, waker=later(tasks))
+    except InvalidInput as error:  # not owed, closed, a bad time: said on the page (a refusal is a 403 page)
         flash(request, str(error), "error")
         return back
-    wake_later(tasks, incident_id)
     flash(request, f"Submission {_obligation_words(incident_id, rule)} recorded.")
     return back
 
 
 def _obligation_words(incident_id: int, rule: str) -> str:
     """`to CNIL (GDPR Art. 33(1))` for a flash; the rule id when the obligation has no recipient or citation."""
-    from tocsin.obligations.service import obligations_of
-
     with session_scope() as session:
         found = next((o for o in obligations_of(session, incident_id) if o.rule == rule), None)
     if found is None or not (found.recipient or found.citation):
@@ -229,26 +220,21 @@ def _obligation_words(incident_id: int, rule: str) -> str:
 def acknowledge(
     request: Request, escalation: str, who: LoggedIn, form: CheckedForm, tasks: BackgroundTasks
 ) -> Response:
-    """`tocsin ack ESCALATION` as the viewer (anyone paged, or holding the paged role)."""
-    from tocsin.models.escalation import Escalation
-
-    from tocsin.messages.escalations import acknowledge as ack
-
-    if not escalation.isdigit():
-        raise NotFound(f"no escalation {escalation}")
+    """`tocsin ack ESCALATION` as the viewer (a person the page reached)."""
+    try:
+        escalation_id = parse_escalation_id(escalation)
+    except InvalidInput:
+        raise NotFound(f"no escalation {escalation[:40]}") from None
     with session_scope() as session:
-        found = session.get(Escalation, int(escalation))
+        found = session.get(Escalation, escalation_id)
         if found is None:
-            raise NotFound(f"no escalation {escalation}")
-        incident_id = found.incident_id
+            raise NotFound(f"no escalation E-{escalation_id}")
+        incident_id, subject = found.incident_id, found.subject
     back = RedirectResponse(f"/incidents/{incident_id}#escalations", status_code=303)
     try:
-        with session_scope() as session:
-            record = ack(session, int(escalation), person=who.handle)
-            message = f"Escalation {record.id} ({record.subject}) acknowledged: the chain stops."
-    except InvalidInput as error:
+        ack(who.actor, escalation_id, waker=later(tasks))
+    except (InvalidInput, Conflict) as error:  # already acknowledged: said on the page
         flash(request, str(error), "error")
         return back
-    wake_later(tasks, incident_id)
-    flash(request, message)
+    flash(request, f"Escalation {escalation_id} ({subject}) acknowledged: the chain stops.")
     return back

@@ -1,8 +1,9 @@
 """Console pages for incidents: the list, the declare form and the status form (the launch-playbook form is in
 pages_launch.py).
 
-Every action calls the same services as the CLI and the JSON API; the acting person is the logged-in
-viewer. A refusal by the service (not the commander, not an admin) is already on the incident's timeline.
+Each form parses what was typed and calls the action (`tocsin.incidents.actions`) as the logged-in viewer
+(`Viewer.actor`, via the console); the action asks the policy, and a refusal (403) is on the incident's
+timeline. A form is shown only to those the policy lets use it (`refusal`, which records nothing).
 """
 
 from __future__ import annotations
@@ -11,17 +12,27 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import yaml
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from tocsin.models import IncidentKind, IncidentStatus, Severity
+from tocsin.playbooks.loader import built_in_paths, get_built_in, load_playbook_file
+from tocsin.web.background import later
+from tocsin.web.console.launch_inputs import as_lines, check_values, input_fields, variable_kinds
 from tocsin.web.console.render import page
 from tocsin.web.console.session import Viewer, checked_form, flash, viewer
 
 from tocsin.core.clocks import to_utc, utcnow, zone
-from tocsin.core.errors import InvalidInput
+from tocsin.core.errors import InvalidInput, NotFound
+from tocsin.core.ids import parse_incident_id
 from tocsin.db.engine import session_scope
+from tocsin.incidents import actions
+from tocsin.incidents.lifecycle import TRANSITIONS
+from tocsin.incidents.overview import incident_lines
+from tocsin.incidents.service import commander_of, get_incident
+from tocsin.people.authorize import Subject, refusal
+from tocsin.policy import Action
 
 router = APIRouter()
 LoggedIn = Annotated[Viewer, Depends(viewer)]
@@ -63,21 +74,15 @@ def parse_mapping(value: str, field: str) -> dict[str, Any]:
 
 
 def built_in_playbooks() -> list[Any]:
-    from tocsin.playbooks.loader import built_in_paths, load_playbook_file
-
     return [load_playbook_file(path) for path in built_in_paths().values()]
 
 
 def incident_id_of(incident: str) -> int:
-    from tocsin.incidents.service import parse_incident_id
-
     return parse_incident_id(incident)
 
 
 @router.get("/incidents")
 def incidents(request: Request, who: LoggedIn, closed: bool = False) -> Response:
-    from tocsin.incidents.overview import incident_lines
-
     with session_scope() as session:
         lines = incident_lines(session, now=utcnow(), open_only=not closed)
     return page(request, "incidents.html", {"lines": lines, "show_closed": closed, "who": who})
@@ -100,50 +105,44 @@ def declare_form(request: Request, who: LoggedIn) -> Response:
 
 
 @router.post("/incidents")
-def declare(request: Request, who: LoggedIn, form: CheckedForm) -> Response:
-    from tocsin.flows.launch import launch_and_start
-    from tocsin.playbooks.loader import get_built_in
-
-    from tocsin.incidents.declaring import build_declaration
-    from tocsin.incidents.service import declare as declare_incident
-
+def declare(request: Request, who: LoggedIn, form: CheckedForm, tasks: BackgroundTasks) -> Response:
+    """`tocsin declare ... [--playbook NAME -i ...]` as the viewer (anyone in the directory may declare)."""
     values = {name: text(form, name) for name in DECLARE_FIELDS}
     values["inputs"] = text(form, "inputs")
     try:
-        declaration = build_declaration(
-            actor=who.handle,
-            title=values["title"],
-            kind=values["kind"] or "breach",
-            severity=values["severity"] or "SEV2",
-            aware_at=parse_local(values["aware_at"], who.timezone, "aware at"),
-            commander=values["commander"] or None,
-            facts=parse_mapping(values["facts"], "facts"),
-            locale=values["locale"] or None,
-            timezone=values["timezone"] or None,
-        )
+        facts = parse_mapping(values["facts"], "facts")
         inputs = parse_mapping(values["inputs"], "playbook inputs")
         playbook = get_built_in(values["playbook"]) if values["playbook"] else None
         if playbook is not None:
             inputs = _checked_inputs(playbook, inputs)
         elif inputs:
             raise InvalidInput("playbook inputs were given but no playbook was chosen")
-        with session_scope() as session:
-            incident = declare_incident(session, declaration, actor=who.handle)
-            incident_id, ref = incident.id or 0, incident.ref
-    except InvalidInput as error:
+        declared = actions.declare(
+            who.actor,
+            title=values["title"],
+            kind=values["kind"] or "breach",
+            severity=values["severity"] or "SEV2",
+            aware_at=parse_local(values["aware_at"], who.timezone, "aware at"),
+            commander=values["commander"] or None,
+            facts=facts,
+            locale=values["locale"] or None,
+            timezone=values["timezone"] or None,
+            playbook=playbook.name if playbook is not None else None,
+            inputs=inputs if playbook is not None else None,
+            waker=later(tasks),
+        )
+    except (InvalidInput, NotFound) as error:  # a bad field, or a commander not in the directory: say it on the form
         return _declare_form(request, values, str(error), status=422)
-    flash(request, f"{ref} declared.")
-    if playbook is not None:
-        run = launch_and_start(incident_id, playbook.name, inputs, who.handle, as_declarer=True)
-        flash(request, f"Playbook {playbook.name} launched (run {run['run']}): {run['urgent']}.")
-    return RedirectResponse(f"/incidents/{incident_id}", status_code=303)
+    flash(request, f"{declared['ref']} declared.")
+    run = declared.get("playbook_run")
+    if run is not None:
+        flash(request, f"Playbook {values['playbook']} launched (run {run['run']}): {run['urgent']}.")
+    return RedirectResponse(f"/incidents/{declared['id']}", status_code=303)
 
 
 def _checked_inputs(playbook: Any, given: dict[str, Any]) -> dict[str, str]:
     """The inputs typed on the declare form, checked like the launch form's (numbers, emails); recipient and
     mention files are uploaded on the launch page, never named here."""
-    from tocsin.web.console.launch_inputs import as_lines, check_values, input_fields, variable_kinds
-
     unknown = sorted(set(given) - {i.name for i in playbook.inputs})
     if unknown:
         raise InvalidInput(f"playbook {playbook.name} has no input(s) {', '.join(unknown)}")
@@ -157,9 +156,6 @@ def _checked_inputs(playbook: Any, given: dict[str, Any]) -> dict[str, str]:
 
 def incident_summary(session: Session, incident_id: int) -> dict[str, Any]:
     """What the status form and page heads show of an incident, read in the caller's transaction."""
-    from tocsin.incidents.lifecycle import TRANSITIONS
-    from tocsin.incidents.service import commander_of, get_incident
-
     record = get_incident(session, incident_id)
     return {
         "id": incident_id,
@@ -175,40 +171,54 @@ def incident_summary(session: Session, incident_id: int) -> dict[str, Any]:
     }
 
 
-def viewer_may_steer(session: Session, incident_id: int, who: Viewer) -> bool:
-    from tocsin.people.permissions import may_steer
+def refusal_of(session: Session, who: Viewer, action: Action, subject: Subject) -> str | None:
+    """Why the viewer may not take `action` (None: they may), to offer a form only to those who may use it. The
+    action asks the policy again when the form is posted (and records a refusal); this records nothing."""
+    return refusal(session, action, who.actor, subject)
 
-    return may_steer(session, incident_id, who.handle)
+
+def status_action(status: str) -> Action:
+    """The policy's action for moving to `status`: closing is its own rule."""
+    return Action.close if status == IncidentStatus.closed.value else Action.change_status
+
+
+def steering(session: Session, incident_id: int, who: Viewer) -> dict[str, Any]:
+    """What the status form needs: the incident, the statuses the viewer may move it to, and why not if none."""
+    summary = incident_summary(session, incident_id)
+    on_it = Subject(incident_id=incident_id)
+    why = {
+        action: refusal_of(session, who, action, on_it)
+        for action in dict.fromkeys(status_action(s) for s in summary["next_statuses"])  # in the statuses' order
+    }
+    allowed = [s for s in summary["next_statuses"] if why[status_action(s)] is None]
+    refused = next((reason for reason in why.values() if reason is not None), None)
+    return {**summary, "allowed_statuses": allowed, "steer_refusal": None if allowed else refused}
 
 
 @router.get("/incidents/{incident}/status")
 def status_form(request: Request, incident: str, who: LoggedIn) -> Response:
     incident_id = incident_id_of(incident)
     with session_scope() as session:
-        context = {
-            "incident": incident_summary(session, incident_id),
-            "may_steer": viewer_may_steer(session, incident_id, who),
-        }
+        context = {"incident": steering(session, incident_id, who)}
     return page(request, "status.html", context)
 
 
 @router.post("/incidents/{incident}/status")
-def change_status(request: Request, incident: str, who: LoggedIn, form: CheckedForm) -> Response:
-    from tocsin.incidents.service import change_status as move
-
+def change_status(
+    request: Request, incident: str, who: LoggedIn, form: CheckedForm, tasks: BackgroundTasks
+) -> Response:
+    """`tocsin status INCIDENT STATUS --reason ...` (closing: `tocsin close`) as the viewer."""
     incident_id = incident_id_of(incident)
     version = text(form, "version")
     if version and not version.isdigit():
         raise InvalidInput(f"version {version!r} is not a number")
-    with session_scope() as session:
-        record = move(
-            session,
-            incident_id,
-            text(form, "status"),
-            actor=who.handle,
-            reason=text(form, "reason") or None,
-            expected_version=int(version) if version else None,
-        )
-        message = f"{record.ref} is now {record.status}."
-    flash(request, message)
+    changed = actions.change_status(
+        who.actor,
+        incident_id,
+        text(form, "status"),
+        reason=text(form, "reason") or None,
+        expected_version=int(version) if version else None,
+        waker=later(tasks),
+    )
+    flash(request, f"{changed['ref']} is now {changed['status']}.")
     return RedirectResponse(f"/incidents/{incident_id}", status_code=303)

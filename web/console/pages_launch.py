@@ -1,9 +1,11 @@
 """The launch-playbook page: GET /incidents/{id}/launch (the built-in playbooks; `?playbook=NAME` opens its
 inputs form) and POST /incidents/{id}/launch (multipart: typed inputs and uploaded recipient / mention files).
 
-Order of a launch: the permission check first (a refusal is on the timeline and nothing is read or stored),
-then the typed inputs and the uploaded files are checked (a bad row refuses the whole form with its line
-number, nothing launched, the stored file removed), then the same service as `tocsin launch` runs.
+Order of a launch: the policy first (`authorize`, the same check the launch action makes: a refusal is on the
+timeline as `playbook.launch_refused` and nothing the person sent is read or stored), then the typed inputs and
+the uploaded files are checked (a bad row refuses the whole form with its line number, nothing launched, the
+stored file removed), then the launch action (`tocsin.incidents.actions.launch`, as `tocsin launch`) runs as
+the viewer.
 """
 
 from __future__ import annotations
@@ -13,22 +15,24 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import col, select
 from starlette.datastructures import FormData
+from tocsin.models.playbook_run import PlaybookRun
+from tocsin.playbooks.loader import get_built_in
 from tocsin.web.console.launch_inputs import InputField, Problems, check_values, input_fields, variable_kinds
-from tocsin.web.console.pages_incidents import (
-    built_in_playbooks,
-    incident_id_of,
-    incident_summary,
-    text,
-    viewer_may_steer,
-)
+from tocsin.web.console.pages_incidents import built_in_playbooks, incident_id_of, incident_summary, refusal_of, text
 from tocsin.web.console.render import page
 from tocsin.web.console.session import Viewer, checked_form, flash, viewer
 from tocsin.web.console.uploads import discard, file_problems, is_upload, store_upload
 
+from tocsin.core.acting import acting
 from tocsin.core.config import Settings
 from tocsin.core.errors import InvalidInput
 from tocsin.db.engine import session_scope
+from tocsin.incidents import actions
+from tocsin.incidents.service import get_incident
+from tocsin.people.authorize import Subject, authorize
+from tocsin.policy import Action
 
 router = APIRouter()
 LoggedIn = Annotated[Viewer, Depends(viewer)]
@@ -51,7 +55,8 @@ def _form_page(
     settings: Settings = request.app.state.settings
     fields = {p.name: input_fields(p, variable_kinds(p)) for p in playbooks if p.name == chosen}
     with session_scope() as session:
-        summary, may_steer = incident_summary(session, incident_id), viewer_may_steer(session, incident_id, who)
+        summary = incident_summary(session, incident_id)
+        launch_refusal = refusal_of(session, who, Action.launch, Subject(incident_id=incident_id))
     context = {
         "incident": summary,
         "playbooks": playbooks,
@@ -59,7 +64,7 @@ def _form_page(
         "fields": fields.get(chosen or "", []),
         "values": values or {},
         "problems": problems or {},
-        "may_steer": may_steer,
+        "launch_refusal": launch_refusal,
         "retention": {"recipients": settings.recipient_retention_days, "mentions": settings.mention_retention_days},
     }
     return page(request, "launch.html", context, status_code=status)
@@ -70,14 +75,12 @@ def launch_form(request: Request, incident: str, who: LoggedIn, playbook: str | 
     return _form_page(request, incident_id_of(incident), who, playbook)
 
 
-def _authorize(incident_id: int, who: Viewer, playbook: str) -> None:
-    """Refuse (on the timeline) before reading anything a non-commander sent."""
-    from tocsin.incidents.service import get_incident
-    from tocsin.people.permissions import authorize_launch
-
-    with session_scope() as session:
+def _authorize(incident_id: int, who: Viewer) -> None:
+    """Ask the policy (as the launch action will) before reading or storing anything the viewer sent: a refusal
+    is recorded on the timeline and answered 403, and no uploaded file is ever kept for it."""
+    with acting(who.actor), session_scope() as session:
         get_incident(session, incident_id)
-        authorize_launch(session, incident_id, actor=who.handle, playbook=playbook)
+        authorize(session, Action.launch, who.actor, Subject(incident_id=incident_id))
 
 
 def _store_files(
@@ -108,9 +111,6 @@ def _store_files(
 
 def _run_recorded(incident_id: int, playbook: str, inputs: dict[str, Any]) -> bool:
     """True when a run of `playbook` on the incident holds these inputs (its files must then stay)."""
-    from sqlmodel import col, select
-    from tocsin.models.playbook_run import PlaybookRun
-
     with session_scope() as session:
         latest = session.exec(
             select(PlaybookRun)
@@ -122,13 +122,11 @@ def _run_recorded(incident_id: int, playbook: str, inputs: dict[str, Any]) -> bo
 
 @router.post("/incidents/{incident}/launch")
 def launch(request: Request, incident: str, who: LoggedIn, form: CheckedForm) -> Response:
-    from tocsin.flows.launch import launch_and_start
-    from tocsin.playbooks.loader import get_built_in
-
+    """`tocsin launch INCIDENT PLAYBOOK -i NAME=VALUE ...` as the viewer (the commander or an admin)."""
     settings: Settings = request.app.state.settings
     incident_id = incident_id_of(incident)
     playbook = get_built_in(text(form, "playbook"))
-    _authorize(incident_id, who, playbook.name)  # Forbidden → 403 page, on the timeline
+    _authorize(incident_id, who)  # Forbidden → 403 page, on the timeline
     fields = input_fields(playbook, variable_kinds(playbook))
     typed = {f.name: text(form, f"input.{f.name}") for f in fields if f.widget != "file"}
     inputs, problems = check_values(fields, typed)
@@ -138,7 +136,7 @@ def launch(request: Request, incident: str, who: LoggedIn, form: CheckedForm) ->
         return _form_page(request, incident_id, who, playbook.name, values=typed, problems=problems, status=422)
     inputs.update(files)
     try:
-        run = launch_and_start(incident_id, playbook.name, inputs, who.handle)
+        run = actions.launch(who.actor, incident_id, playbook.name, inputs)
     except BaseException:
         if not (files and _run_recorded(incident_id, playbook.name, files)):
             discard(stored)

@@ -17,6 +17,8 @@ from tocsin.web.console.session import Viewer, viewer
 
 from tocsin.core.clocks import parse_instant
 from tocsin.db.engine import session_scope
+from tocsin.incidents.service import get_incident
+from tocsin.wave.progress import any_running, wave_rows
 
 router = APIRouter()
 LoggedIn = Annotated[Viewer, Depends(viewer)]
@@ -32,9 +34,6 @@ OUTCOME_WORDS = {
 
 @router.get("/incidents/{incident}/waves")
 def waves_page(request: Request, incident: str, who: LoggedIn) -> Response:
-    from tocsin.incidents.service import get_incident
-    from tocsin.wave.progress import any_running, wave_rows
-
     incident_id = incident_id_of(incident)
     with session_scope() as session:
         record = get_incident(session, incident_id)

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
+from tocsin.web.console.session import csrf_token, current_viewer, display_zone_for, pop_flashes
 
 from tocsin.core.clocks import iso_utc, to_utc, utcnow, zone
 
@@ -109,8 +110,6 @@ ENVIRONMENT = _environment()
 def page(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
     """Render templates/<name> with `context` plus: request, viewer (or None), csrf_token, flashes, now (UTC)
     and zone (the viewer's display zone)."""
-    from tocsin.web.console.session import csrf_token, current_viewer, display_zone_for, pop_flashes
-
     viewer = current_viewer(request)
     values: dict[str, Any] = {
         "request": request,

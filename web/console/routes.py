@@ -25,6 +25,7 @@ from tocsin.web.console import (
 )
 from tocsin.web.console.render import STATIC, page
 from tocsin.web.console.session import SESSION_COOKIE, CsrfRefused, LoginRequired, secret_key
+from tocsin.web.errors import _http_error, _tocsin_error, status_for
 
 from tocsin.core.config import Settings
 from tocsin.core.errors import TocsinError
@@ -67,8 +68,6 @@ def error_page(request: Request, status: int, message: str, title: str = "Someth
 
 
 def install_console(app: FastAPI, settings: Settings) -> None:
-    from tocsin.web.errors import _http_error, _tocsin_error, status_for
-
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings),

@@ -19,7 +19,12 @@ from urllib.parse import quote
 from fastapi import Request
 from starlette.datastructures import FormData
 
+from tocsin.core.acting import Actor, Via
+from tocsin.core.clocks import zone
 from tocsin.core.config import Settings
+from tocsin.core.errors import InvalidInput
+from tocsin.db.engine import session_scope
+from tocsin.people.directory import find_person
 
 SESSION_COOKIE = "tocsin_session"
 TZ_COOKIE = "tz"
@@ -52,6 +57,11 @@ class Viewer:
     @property
     def display_name(self) -> str:
         return self.name or self.handle
+
+    @property
+    def actor(self) -> Actor:
+        """The viewer acting through the console (every form calls an action as this actor)."""
+        return Actor(self.handle, Via.console)
 
 
 def secret_key(settings: Settings) -> str:
@@ -108,9 +118,6 @@ async def checked_form(request: Request) -> FormData:
 
 def known_zone(name: str | None) -> str | None:
     """`name` if it is a real IANA zone, else None."""
-    from tocsin.core.clocks import zone
-    from tocsin.core.errors import InvalidInput
-
     name = (name or "").strip()
     if not name or len(name) > 64:
         return None
@@ -140,9 +147,6 @@ def current_viewer(request: Request) -> Viewer | None:
     found: Viewer | None = None
     handle = request.session.get("handle")
     if handle:
-        from tocsin.db.engine import session_scope
-        from tocsin.people.directory import find_person
-
         with session_scope() as session:
             person = find_person(session, str(handle))
             stored = person.password_hash if person is not None else None

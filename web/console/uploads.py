@@ -17,8 +17,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from tocsin.sentiment.connectors import FileConnector, read_mentions
+
 from tocsin.core.clocks import utcnow
 from tocsin.core.errors import InvalidInput
+from tocsin.wave.recipients import InvalidRow, read_recipients
 
 UPLOADS = "uploads"
 MAX_LISTED = 10  # bad lines named in a refusal; the rest are counted
@@ -70,8 +73,6 @@ def _listed(problems: list[str], total: int) -> list[str]:
 
 def recipient_problems(path: Path) -> list[str]:
     """What is wrong with a recipients file, line by line (empty list: every row can be used)."""
-    from tocsin.wave.recipients import InvalidRow, read_recipients
-
     problems: list[str] = []
     bad = good = 0
     try:
@@ -95,8 +96,6 @@ def recipient_problems(path: Path) -> list[str]:
 def mention_problems(path: Path) -> list[str]:
     """What is wrong with a JSONL mentions file, line by line. Posts that are not public are fine here: the
     watch skips them by design."""
-    from tocsin.sentiment.connectors import FileConnector, read_mentions
-
     issues: list[Any] = []
     mentions = sum(1 for _ in read_mentions(FileConnector(path), secrets.token_bytes(32), issues.append))
     malformed = [issue for issue in issues if not issue.not_public]
