@@ -150,9 +150,8 @@ def server_url(matrix_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     import subprocess
     import sys
     import time
-    import urllib.request
 
-    from tests.cli.conftest import free_port
+    from tests.cli.conftest import _healthy, free_port
     from tests.helpers import ROOT
 
     home = tmp_path_factory.mktemp("served")
@@ -169,14 +168,10 @@ def server_url(matrix_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/health", timeout=2):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"tocsin serve did not start:\n{log.read_text()[-3000:]}") from None
-                time.sleep(0.2)
+        while not _healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"tocsin serve did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
         yield url
     finally:
         process.terminate()
