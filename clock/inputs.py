@@ -8,21 +8,23 @@ enum value is refused with `InvalidInput` naming the key (and file:line when kno
 from __future__ import annotations
 
 import difflib
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tocsin.clock.jurisdictions import EU_TOTAL, country_problem, state_key_problem, suggest_country
 from tocsin.clock.rules_loader import RuleBook, load_rules
-from tocsin.clock.yaml_lines import line_of
+from tocsin.clock.yaml_lines import line_of, load_yaml
 
+from tocsin.core.documents import parse_yaml, read_text
 from tocsin.core.errors import InvalidInput
 
 TOP_LEVEL_KEYS = ("entity", "facts", "events", "options", "processor", "regimes_in_scope_only")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _SUBMITTED = "submitted:"
+_NOT_A_MAPPING = "the input document must be a mapping with entity, facts, events, options"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,14 +87,14 @@ def _count(value: Any, path: tuple[Any, ...]) -> int:
     return value
 
 
-def _counts(value: Any, path: tuple[Any, ...], pattern: re.Pattern[str], extra: tuple[str, ...]) -> dict[str, int]:
+def _counts(value: Any, path: tuple[Any, ...], problem: Callable[[object], str | None]) -> dict[str, int]:
+    """A map from jurisdiction code to a count; every code checked by `problem` (ISO lists, the rule table)."""
     if not isinstance(value, Mapping):
         raise _Refusal(path, "must be a map from jurisdiction code to a count, e.g. {TX: 250}")
     result: dict[str, int] = {}
     for code, count in value.items():
-        if not isinstance(code, str) or not (pattern.match(code) or code in extra):
-            allowed = " or ".join(("a 2-letter upper-case code", *extra))
-            raise _Refusal((*path, code), f"{code!r} is not a jurisdiction code ({allowed})")
+        if (why := problem(code)) is not None:
+            raise _Refusal((*path, code), why)
         result[code] = _count(count, (*path, code))
     return result
 
@@ -117,12 +119,15 @@ def _typed(kind: Any, value: Any, path: tuple[Any, ...], book: RuleBook) -> Any:
             return str(value)
         if kind == "eea_country":
             if value not in book.table.member_states:
-                raise _Refusal(path, f"{value!r} is not an EU/EEA country code (e.g. FR, DE, IE)")
+                hint = suggest_country(value) if isinstance(value, str) else None
+                meant = f" (did you mean {hint}?)" if hint in book.table.member_states else ""
+                raise _Refusal(path, f"{value!r} is not an EU/EEA country code{meant} (e.g. FR, DE, IE)")
             return value
         if kind == "country_counts":
-            return _counts(value, path, _COUNTRY, ("EU",))
+            states = book.table.us_states
+            return _counts(value, path, lambda code: country_problem(code, extra=(EU_TOTAL,), states=states))
         if kind == "state_counts":
-            return _counts(value, path, _COUNTRY, ("CA-country",))
+            return _counts(value, path, lambda code: state_key_problem(code, book.table.us_states))
     allowed = getattr(kind, "enum", None)
     if allowed is not None:
         if value not in allowed:
@@ -192,12 +197,23 @@ def _scope(document: Mapping[str, Any], book: RuleBook) -> tuple[str, ...] | Non
     return tuple(value)
 
 
+def read_input(file: str | Path) -> tuple[dict[str, Any], str]:
+    """An input document from a YAML or JSON file (`-`: standard input), and the name refusals give it. Read
+    with the loader that keeps line marks, so every door (`tocsin obligations`, `facts`, `declare --facts`)
+    refuses the same file with the same `file:line`."""
+    text, source = read_text(file)
+    document = parse_yaml(text, source, load=load_yaml)
+    if not isinstance(document, dict):  # an empty file too: `declare --facts` would otherwise drop it
+        raise InvalidInput(f"(document): {_NOT_A_MAPPING}", where=source)
+    return document, source
+
+
 def parse_input(document: Any, *, source: str | None = None, rules: RuleBook | None = None) -> IncidentInput:
     """Validate an input document (a dict, e.g. from YAML/JSON or an incident's stored facts)."""
     book = rules or load_rules()
     try:
         if not isinstance(document, Mapping):
-            raise _Refusal((), "the input document must be a mapping with entity, facts, events, options")
+            raise _Refusal((), _NOT_A_MAPPING)
         for key in document:
             if key not in TOP_LEVEL_KEYS:
                 raise _unknown_key((), key, TOP_LEVEL_KEYS)

@@ -1,7 +1,8 @@
 """Drill mode: a playbook end to end on a simulated clock, every channel captured, simulated people.
 
-The drill gets its own folder (database, outbox, recipients, mentions, scorecard) under
-$TOCSIN_HOME/drills/, so it never touches real incidents. Time only moves when nothing can happen
+The drill gets its own folder (database, outbox, recipients, mentions, scorecard, audit key and checkpoint
+log) under $TOCSIN_HOME/drills/, so it never touches real incidents, never signs with the operator's audit key
+and never writes to the operator's checkpoint log. Time only moves when nothing can happen
 until later: the drill jumps the clock to the next moment something is due (a person answers, a
 timeout expires, a reminder falls due, a wait ends) and sleeps (jump / speed) real seconds, so 72
 simulated hours take about a minute at the default speed.
@@ -22,7 +23,10 @@ from tocsin.flows.scenario import Scenario, mention_lines, write_recipients
 from tocsin.models import RUN_FINISHED, RunStatus
 from tocsin.playbooks.schema import parse_duration
 
+from tocsin.audit.checkpoint import CHECKPOINT_FILE
+from tocsin.audit.keys import KEY_FILE, create_key_file, read_key_file
 from tocsin.core.clocks import FixedClock, iso_utc, use_clock
+from tocsin.core.errors import InvalidInput
 
 DEFAULT_SPEED = 72 * 3600 / 60  # 72 simulated hours in one real minute
 
@@ -42,14 +46,82 @@ class DrillResult:
     timeline: list[str] = field(default_factory=list)
 
 
+DRILLS = "drills"
+
+
 def prepare_folder(base_home: Path, playbook: str, start: datetime) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    folder = base_home / "drills" / f"{stamp}-{playbook}"
+    folder = base_home / DRILLS / f"{stamp}-{playbook}"
     folder.mkdir(parents=True, exist_ok=False)
     return folder
 
 
-DRILL_ENV = ("TOCSIN_HOME", "TOCSIN_DATABASE_URL", "TOCSIN_SLACK_TOKEN", "TOCSIN_SENDGRID_API_KEY", "PREFECT_HOME")
+AUDIT_ENV = ("TOCSIN_AUDIT_KEY", "TOCSIN_AUDIT_RETIRED_KEYS", "TOCSIN_AUDIT_CHECKPOINT_FILE")
+DRILL_ENV = (
+    "TOCSIN_HOME",
+    "TOCSIN_DATABASE_URL",
+    "TOCSIN_SLACK_TOKEN",
+    "TOCSIN_SENDGRID_API_KEY",
+    "PREFECT_HOME",
+    *AUDIT_ENV,
+)
+DRILL_DATABASE = "tocsin.db"
+
+
+def drill_audit_env(folder: Path, *, create: bool) -> dict[str, str]:
+    """The settings that point at a drill's own database, audit key and checkpoint log (all in its folder), over
+    whatever the operator configured (the environment wins over .env and tocsin.toml). `create`: a new drill
+    generates its key; verifying an existing drill needs the one it signed with."""
+    key_path = folder / KEY_FILE
+    key = create_key_file(key_path) if create else read_key_file(key_path)
+    if key is None:
+        raise InvalidInput("not a drill folder: it has no audit key", where=str(key_path))
+    if not create and not (folder / DRILL_DATABASE).is_file():
+        raise InvalidInput("not a drill folder: it has no database", where=str(folder / DRILL_DATABASE))
+    return {
+        "TOCSIN_DATABASE_URL": f"sqlite:///{folder / DRILL_DATABASE}",
+        "TOCSIN_AUDIT_KEY": key.decode(),
+        "TOCSIN_AUDIT_RETIRED_KEYS": "[]",
+        "TOCSIN_AUDIT_CHECKPOINT_FILE": str(folder / CHECKPOINT_FILE),
+    }
+
+
+def own_drill_folder(database_url: str, home: Path) -> Path | None:
+    """The drill folder under this home's `drills/` whose database `database_url` names, if it is one. Such a
+    folder is as trusted as $TOCSIN_HOME/audit-key itself (whoever can write one can write the other), so its
+    key may verify its database; a key beside any other database is never trusted."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix):
+        return None
+    database = Path(database_url.removeprefix(prefix)).resolve()
+    folder = database.parent
+    drills = (home / DRILLS).resolve()
+    if database.name != DRILL_DATABASE or folder.parent != drills or not (folder / KEY_FILE).is_file():
+        return None
+    return folder
+
+
+@contextmanager
+def drill_settings(folder: Path, *, create: bool = False) -> Iterator[None]:
+    """Point this process at a drill's database, audit key and checkpoint log (`tocsin audit verify --drill`),
+    then restore the settings."""
+    values = drill_audit_env(folder, create=create)
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    _reset_state()
+    try:
+        yield
+    finally:
+        _restore(saved)
+        _reset_state()
+
+
+def _restore(saved: dict[str, str | None]) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 def _reset_state() -> None:
@@ -68,7 +140,9 @@ def drill_home(folder: Path, prefect_home: Path) -> Iterator[None]:
     stays shared, so its database is not migrated again), then restore everything."""
     saved = {key: os.environ.get(key) for key in DRILL_ENV}
     os.environ["TOCSIN_HOME"] = str(folder)
-    os.environ["TOCSIN_DATABASE_URL"] = f"sqlite:///{folder / 'tocsin.db'}"
+    # Its own database, and its own audit key and checkpoint log: never the operator's (a simulated clock's
+    # checkpoint in the production log, or production's key signing simulated events).
+    os.environ.update(drill_audit_env(folder, create=True))
     os.environ.setdefault("PREFECT_HOME", str(prefect_home))
     for key in ("TOCSIN_SLACK_TOKEN", "TOCSIN_SENDGRID_API_KEY"):
         os.environ[key] = ""  # a drill never reaches real people (empty also overrides .env and tocsin.toml)
@@ -76,11 +150,7 @@ def drill_home(folder: Path, prefect_home: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        _restore(saved)
         _reset_state()
 
 
@@ -113,6 +183,9 @@ def _run(
     from tocsin.flows.drill_people import SimulatedTeam
     from tocsin.flows.drill_setup import declare_scenario
     from tocsin.flows.scorecard import scorecard, write_scorecard
+
+    from tocsin.audit.checkpoint import checkpoint_now
+    from tocsin.core.config import get_settings
 
     started = time.monotonic()
     inputs = dict(scenario.inputs)
@@ -159,6 +232,8 @@ def _run(
         "folder": str(folder),
     }
     write_scorecard(card, folder)
+    # The drill's timeline, signed with the drill's key, into the drill's own log (`audit verify --drill FOLDER`).
+    checkpoint_now(get_settings())
     return DrillResult(folder, incident_id, run_id, status, card, stuck, phases, time.monotonic() - started)
 
 

@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from sqlmodel import col, select
+from tocsin.flows.launch_files import resolve_file_inputs
 from tocsin.flows.runner import URGENT, advance
 from tocsin.models import RUN_FINISHED, IncidentStatus, RunStatus
 from tocsin.models.playbook_run import PlaybookRun
@@ -24,6 +25,7 @@ from tocsin.playbooks.schema import Playbook
 from tocsin.audit.timeline import append_event
 from tocsin.core.acting import Actor, acting
 from tocsin.core.clocks import utcnow
+from tocsin.core.config import get_settings
 from tocsin.core.errors import InvalidInput, NotFound
 from tocsin.db.engine import session_scope
 from tocsin.incidents.service import get_incident
@@ -33,11 +35,14 @@ from tocsin.policy import Action
 DEPLOYMENT = "tocsin-playbook/playbook"
 
 
-def check_inputs(playbook_name: str, inputs: dict[str, Any]) -> Playbook:
+def check_inputs(playbook_name: str, inputs: dict[str, Any], *, actor: Actor | None = None) -> Playbook:
     """The playbook (built in, or a file), if it exists and `inputs` gives every required input and nothing it
-    does not take."""
+    does not take; with `actor`, also every file input as that door may name it, for an incident not declared
+    yet (so a declaration with a playbook writes nothing when a file input would be refused at launch)."""
     playbook = get_playbook(playbook_name)
     check_inputs_of(playbook, inputs)
+    if actor is not None:
+        resolve_file_inputs(playbook, inputs, actor=actor, incident_id=0, home=get_settings().home)
     return playbook
 
 
@@ -72,6 +77,8 @@ def launch(
             raise InvalidInput(f"{incident.ref} is closed; no playbook can be launched on it")
     inputs = dict(inputs or {})
     check_inputs_of(playbook, inputs)  # the playbook as loaded (a file is not found again by its name)
+    # Files are uploads the server issued (a path only from the server itself): nothing else is stored or opened.
+    inputs = resolve_file_inputs(playbook, inputs, actor=actor, incident_id=incident_id, home=get_settings().home)
     with acting(actor), session_scope() as session:
         incident = get_incident(session, incident_id)
         active = session.exec(
@@ -133,8 +140,6 @@ def dispatch(run_id: int, *, wait: bool = False) -> str:
     foreground) process on the embedded Prefect. Returns how it was handed over."""
     from tocsin.flows.prefect_env import server_configured
 
-    from tocsin.core.config import get_settings
-
     if get_settings().playbook_executor == "inline":
         return f"inline: {advance(run_id)}"
     if server_configured():
@@ -179,20 +184,22 @@ def wake(incident_id: int) -> list[str]:
 
 
 def set_inputs(run_id: int, values: dict[str, Any], *, actor: Actor) -> int:
-    """Add or replace inputs of a run (validated against the playbook); returns the incident id."""
-    from tocsin.playbooks.schema import Playbook
-
+    """Add or replace inputs of a run (validated against the playbook, files as uploads from remote doors);
+    returns the incident id."""
     with acting(actor), session_scope() as session:
         run = session.get(PlaybookRun, run_id)
         if run is None:
             raise NotFound(f"no playbook run {run_id}")
         authorize(session, Action.playbook_input, actor, Subject(incident_id=run.incident_id))
-        known = {i.name for i in Playbook.model_validate(run.definition).inputs}
+        playbook = Playbook.model_validate(run.definition)
+        known = {i.name for i in playbook.inputs}
         unknown = sorted(set(values) - known)
         if unknown:
             raise InvalidInput(
                 f"playbook {run.playbook} has no input(s) {', '.join(unknown)}; it takes {', '.join(sorted(known))}"
             )
+        home = get_settings().home
+        values = resolve_file_inputs(playbook, values, actor=actor, incident_id=run.incident_id, home=home)
         run.inputs = {**run.inputs, **values}
         session.add(run)
         append_event(

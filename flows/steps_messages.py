@@ -196,10 +196,20 @@ def record_submissions(context: StepContext, rules: list[str], note: str) -> lis
     return done
 
 
+def _held_in_doubt(incident_id: int, held: int) -> str:
+    """The step's note while rows of its wave are held in doubt after a crash: how many, and how to decide."""
+    return (
+        f"{held:,} rows held in doubt after a crash (their request was in flight; whether SendGrid took it is "
+        f"unknown): see `tocsin wave in-doubt INC-{incident_id}`, then decide with "
+        f"`tocsin wave resolve INC-{incident_id} --resend|--skip --reason TEXT`"
+    )
+
+
 @handles("notice_wave")
 def notice_wave(context: StepContext, step: NoticeWaveStep) -> Outcome:
     from tocsin.db.engine import session_scope
     from tocsin.messages.channels import email_channel
+    from tocsin.wave.in_doubt import held_batches
     from tocsin.wave.run import run_wave
 
     drafts = drafts_of_step(context, step.draft)
@@ -210,11 +220,16 @@ def notice_wave(context: StepContext, step: NoticeWaveStep) -> Outcome:
         return Outcome.waiting(
             f"the recipients list is missing: `tocsin playbook input {context.run.id} {step.recipients_input}=FILE.csv`"
         )
+    incident_id = context.incident.id or 0
+    if context.state.result.get("wave", {}).get("held"):  # an earlier pass held rows: run again once decided
+        still_held = sum(batch.held for batch in held_batches(context.session, incident_id))
+        if still_held:
+            return Outcome.waiting(_held_in_doubt(incident_id, still_held))
     # The wave commits as it goes (exactly-once bookkeeping), so it runs in its own session.
     with session_scope() as wave_session:
         report = run_wave(
             wave_session,
-            context.incident.id or 0,
+            incident_id,
             list(drafts.values()),
             Path(recipients),
             channel=email_channel(),
@@ -222,6 +237,10 @@ def notice_wave(context: StepContext, step: NoticeWaveStep) -> Outcome:
         )
     context.session.refresh(context.incident)
     summary: dict[str, Any] = report.counts()
+    if report.held:
+        # Nobody is recorded notified while some may or may not have been: the step waits for the decision
+        # (`tocsin wave resolve` wakes the run, and the next pass sends the rest and counts them).
+        return Outcome.waiting(_held_in_doubt(incident_id, report.held), wave=summary)
     if report.sent or report.already_sent:
         record_event(
             context.session,

@@ -1,7 +1,7 @@
 """Tocsin's SQLModel tables. Importing this package registers every table on SQLModel.metadata."""
 
 from tocsin.models.api_token import ApiToken
-from tocsin.models.audit import AuditEvent
+from tocsin.models.audit import AuditEvent, AuditLegacyBoundary
 from tocsin.models.checklist import ChecklistItem
 from tocsin.models.delivery import Delivery, DeliveryBatch, NoticeWave, Suppression
 from tocsin.models.draft import Approval, Draft, DraftRevision, DraftStatus
@@ -21,11 +21,14 @@ from tocsin.models.enums import (
 )
 from tocsin.models.escalation import Escalation
 from tocsin.models.incident import Incident
-from tocsin.models.login_failure import LoginFailure
+from tocsin.models.login_failure import LoginFailure, ThrottleScope
 from tocsin.models.message import OutboundMessage
 from tocsin.models.obligation import Obligation, ReminderSent
 from tocsin.models.person import IncidentRole, Person
 from tocsin.models.playbook_run import PlaybookRun, PlaybookStepState
+from tocsin.models.signed_request import SignedDoor, SignedRequestSeen
+from tocsin.models.upload import Upload
+from tocsin.models.web_session import WebSession
 
 __all__ = [
     "RUN_FINISHED",
@@ -34,6 +37,7 @@ __all__ = [
     "Approval",
     "ApprovalDecision",
     "AuditEvent",
+    "AuditLegacyBoundary",
     "ChecklistItem",
     "Delivery",
     "DeliveryBatch",
@@ -58,7 +62,12 @@ __all__ = [
     "Role",
     "RunStatus",
     "Severity",
+    "SignedDoor",
+    "SignedRequestSeen",
     "StepStatus",
     "Suppression",
+    "ThrottleScope",
+    "Upload",
     "WaveStatus",
+    "WebSession",
 ]

@@ -35,7 +35,7 @@ class NoticeWave(SQLModel, table=True):
     started_by: str = Field(sa_type=String(64))
     started_at: datetime = Field(sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # sent, already_sent, suppressed, invalid, duplicate, failed, resent_in_doubt, rows
+    # sent, already_sent, suppressed, invalid, duplicate, failed, held, skipped, rows
     counts: dict[str, int] = Field(default_factory=dict, sa_type=JSONDocument)
     purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -52,6 +52,13 @@ class DeliveryBatch(SQLModel, table=True):
     provider_id: str | None = Field(default=None, sa_type=String(120))
     attempts: int = 0
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # set: its queued rows were accepted
+    # Committed right before its request leaves; a batch posted and never answered is in doubt (migration 0015).
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    held_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # a later run found it in doubt: held
+    decision: str | None = Field(default=None, sa_type=String(16))  # InDoubtDecision, once someone decided
+    decided_by: str | None = Field(default=None, sa_type=String(64))
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reason: str | None = Field(default=None, sa_type=Text)
 
 
 class Delivery(SQLModel, table=True):

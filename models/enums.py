@@ -92,6 +92,14 @@ class DeliveryStatus(StrEnum):
     dropped = "dropped"
     spamreport = "spamreport"
     unsubscribed = "unsubscribed"
+    skipped = "skipped"  # in doubt after a crash, and someone decided not to send it again (`error`: why)
+
+
+class InDoubtDecision(StrEnum):
+    """What is done with a wave's batch that was in flight when its run died (`DeliveryBatch.decision`)."""
+
+    resend = "resend"  # send its rows once more (a duplicate if the provider had taken the request)
+    skip = "skip"  # do not send them again: its rows are marked `skipped`, with the reason
 
 
 class ApprovalDecision(StrEnum):

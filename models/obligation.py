@@ -46,5 +46,6 @@ class ReminderSent(SQLModel, table=True):
     # Minutes before the deadline; 0 is the overdue escalation at the deadline itself.
     lead_minutes: int
     deadline_at: datetime = Field(sa_type=UTCDateTime)
-    sent_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime = Field(sa_type=UTCDateTime)  # claimed: recorded with its messages, before delivering
     recipients: list[str] = Field(default_factory=list, sa_type=JSONDocument)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # its messages were all handed over

@@ -16,6 +16,8 @@ Handlers register by decorator, like the "Response" project's handlers:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -23,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
-from slack_sdk.signature import Clock, SignatureVerifier
 from tocsin.notifications.slack_blocks import decode_button_value
 from tocsin.notifications.slack_command import CommandError, DeclareCommand, parse_command
 
@@ -53,12 +54,11 @@ class ForgedSlackRequest(Forbidden):
     """The request is not from Slack (bad or missing signature) or is a replay (stale timestamp)."""
 
 
-class _InjectedClock(Clock):
-    def __init__(self, now: Callable[[], float]) -> None:
-        self._now = now
-
-    def now(self) -> float:
-        return self._now()
+def expected_signature(body: bytes, timestamp: str, signing_secret: str) -> str:
+    """Slack's `v0=` HMAC-SHA256 over the raw bytes (slack_sdk's verifier decodes the body as UTF-8 first,
+    which turned a non-UTF-8 body into a server error)."""
+    base = b"v0:" + timestamp.encode("utf-8") + b":" + body
+    return "v0=" + hmac.new(signing_secret.encode("utf-8"), base, hashlib.sha256).hexdigest()
 
 
 def verify_request(
@@ -70,14 +70,14 @@ def verify_request(
     signature = lowered.get("x-slack-signature")
     if not timestamp or not signature:
         raise ForgedSlackRequest("missing Slack signature headers", where="slack request")
-    try:
-        age = abs(now() - int(timestamp))
-    except ValueError:
-        raise ForgedSlackRequest("malformed Slack timestamp", where="slack request") from None
+    # Unix seconds in ASCII digits; 12 digits cover every plausible time (and keep int() and float cheap).
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+        raise ForgedSlackRequest("malformed Slack timestamp", where="slack request")
+    age = abs(now() - int(timestamp))
     if age > MAX_AGE_SECONDS:
         raise ForgedSlackRequest(f"stale Slack request ({int(age)} s old; replay refused)", where="slack request")
-    verifier = SignatureVerifier(signing_secret, clock=_InjectedClock(now))
-    if not verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
+    wanted = expected_signature(body, timestamp, signing_secret)
+    if not hmac.compare_digest(wanted.encode("utf-8"), signature.encode("utf-8", "replace")):
         raise ForgedSlackRequest("Slack signature does not match", where="slack request")
 
 
@@ -98,7 +98,10 @@ class SlackAction:
 
     @property
     def ids(self) -> dict[str, str]:
-        return decode_button_value(self.value)
+        try:
+            return decode_button_value(self.value)
+        except RecursionError:  # a value nested too deeply for json: not a Tocsin button
+            return {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +118,26 @@ class SlashCommand:
 
 def _form(body: bytes) -> dict[str, str]:
     try:
-        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        # errors="strict": a percent-encoded byte that is not UTF-8 (payload=%FF) is refused, not replaced.
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict"))
     except UnicodeDecodeError:
         raise InvalidInput("Slack request body is not UTF-8", where="slack request") from None
+    except ValueError as error:  # parse_qsl's own refusals (e.g. too many fields)
+        raise InvalidInput(f"Slack request body is not a form ({error})", where="slack request") from None
+
+
+def _object(value: object) -> dict[str, Any]:
+    """A JSON object field, or {} when Slack-shaped data is missing or has another shape."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object) -> str | None:
+    """A string field, or None when it is missing or not a string (numbers are taken as their text)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
 
 
 def parse_interaction(body: bytes) -> list[SlackAction]:
@@ -127,31 +147,33 @@ def parse_interaction(body: bytes) -> list[SlackAction]:
         raise InvalidInput("no payload field in the Slack interaction", where="slack interaction")
     try:
         payload = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested deeper than json can read
         raise InvalidInput("Slack interaction payload is not JSON", where="slack interaction") from None
     if not isinstance(payload, dict) or payload.get("type") != "block_actions":
-        kind = payload.get("type") if isinstance(payload, dict) else type(payload).__name__
-        raise InvalidInput(f"unsupported Slack interaction type {kind!r}", where="slack interaction")
-    user = payload.get("user") or {}
-    container = payload.get("container") or {}
-    channel = payload.get("channel") or {}
-    message = payload.get("message") or {}
+        kind = _text(payload.get("type")) if isinstance(payload, dict) else type(payload).__name__
+        raise InvalidInput(f"unsupported Slack interaction type {str(kind)[:40]!r}", where="slack interaction")
+    user = _object(payload.get("user"))
+    container = _object(payload.get("container"))
+    channel = _object(payload.get("channel"))
+    message = _object(payload.get("message"))
+    team = _object(payload.get("team"))
+    items = payload.get("actions")
     actions = []
-    for item in payload.get("actions") or []:
-        if not isinstance(item, dict) or not item.get("action_id"):
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict) or not _text(item.get("action_id")):
             continue
         actions.append(
             SlackAction(
-                action_id=str(item["action_id"]),
-                value=item.get("value"),
-                slack_user_id=str(user.get("id", "")),
-                slack_user_name=user.get("username") or user.get("name"),
-                team_id=(payload.get("team") or {}).get("id") or user.get("team_id"),
-                channel_id=channel.get("id") or container.get("channel_id"),
-                message_ts=container.get("message_ts") or message.get("ts"),
-                block_id=item.get("block_id"),
-                response_url=payload.get("response_url"),
-                trigger_id=payload.get("trigger_id"),
+                action_id=str(_text(item.get("action_id"))),
+                value=_text(item.get("value")),
+                slack_user_id=_text(user.get("id")) or "",
+                slack_user_name=_text(user.get("username")) or _text(user.get("name")),
+                team_id=_text(team.get("id")) or _text(user.get("team_id")),
+                channel_id=_text(channel.get("id")) or _text(container.get("channel_id")),
+                message_ts=_text(container.get("message_ts")) or _text(message.get("ts")),
+                block_id=_text(item.get("block_id")),
+                response_url=_text(payload.get("response_url")),
+                trigger_id=_text(payload.get("trigger_id")),
             )
         )
     if not actions or not actions[0].slack_user_id:

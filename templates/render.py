@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import TemplateError
+from tocsin.templates.limits import bounded_output, render_budget
 from tocsin.templates.manifest import VariableKind, VariableSpec, file_name
 from tocsin.templates.problems import MissingInput, MissingInputs, Problem, TemplateInvalid
 
@@ -136,10 +137,10 @@ def _render_part(
         # One context for the whole part and its section blocks (as Template.render, minus the copy).
         shared = template.new_context(context)
         try:
-            output = "".join(template.root_render_func(shared))
+            output = bounded_output(template.root_render_func(shared), template)
             if part != "subject":
                 for section in loaded.manifest.sections:
-                    body = "".join(template.blocks[section.name](shared))
+                    body = bounded_output(template.blocks[section.name](shared), template)
                     if not _TAGS.sub("", body).strip():
                         problems.append(
                             Problem(file, None, f"required section {section.name!r} ({section.title}) is empty")
@@ -148,6 +149,10 @@ def _render_part(
             template.environment.handle_exception()  # re-raises with the template's lines in the traceback
     except TemplateError as error:
         raise TemplateInvalid([Problem(file, _line_in(error, template.filename), _describe(error))]) from None
+    except (ArithmeticError, LookupError, TypeError, ValueError, RecursionError, MemoryError) as error:
+        # a template's own mistake at render time (1/0, 2.0**9999, a macro calling itself): its file and line
+        problem = Problem(file, _line_in(error, template.filename), f"{type(error).__name__}: {error}")
+        raise TemplateInvalid([problem]) from None
     return output
 
 
@@ -177,9 +182,10 @@ def render(loaded: LoadedTemplate, locale: str, variables: dict[str, Any]) -> Re
         raise InvalidInput(f"{manifest.name} has no locale {locale!r}; it offers: {', '.join(manifest.locales)}")
     context = {**variables, "locale": locale}
     problems: list[Problem] = []
-    subject = " ".join(_render_part(loaded, locale, "subject", context, problems).split())
-    text = _render_part(loaded, locale, "txt", context, problems).strip() + "\n"
-    html = _render_part(loaded, locale, "html", context, problems).strip() + "\n"
+    with render_budget():  # loop steps and wall clock for the three parts together
+        subject = " ".join(_render_part(loaded, locale, "subject", context, problems).split())
+        text = _render_part(loaded, locale, "txt", context, problems).strip() + "\n"
+        html = _render_part(loaded, locale, "html", context, problems).strip() + "\n"
     if not subject:
         problems.insert(0, Problem(f"{manifest.name}/{file_name(locale, 'subject')}", None, "the subject is empty"))
     if problems:

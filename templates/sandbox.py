@@ -12,6 +12,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, pass_context, select_autoe
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
+from tocsin.templates.limits import BoundedSandbox
 
 # Thousands separators as each language writes them (no Babel needed for whole numbers).
 _GROUPING = {"en": ",", "de": ".", "fr": "\u202f", "es": ".", "it": ".", "nl": "."}
@@ -39,7 +40,8 @@ def paragraphs(context: Context, value: Any) -> Markup | str:
 
 
 def make_environment(root: Path) -> ImmutableSandboxedEnvironment:
-    environment = ImmutableSandboxedEnvironment(
+    """The immutable sandbox, bounded in size, loops and time (tocsin.templates.limits)."""
+    environment = BoundedSandbox(
         loader=FileSystemLoader(str(root)),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
@@ -48,8 +50,8 @@ def make_environment(root: Path) -> ImmutableSandboxedEnvironment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    environment.filters["number"] = number
-    environment.filters["paragraphs"] = paragraphs
+    environment.add_filter("number", number)
+    environment.add_filter("paragraphs", paragraphs)
     return environment
 
 

@@ -47,6 +47,7 @@ class Action(StrEnum):
     send_internal = "draft.send_internal"
     launch = "playbook.launch"
     playbook_input = "playbook.input"
+    upload = "upload.create"
     ack = "escalation.ack"
     task_done = "task.done"
     raise_alerts = "sentiment.raise"
@@ -56,6 +57,7 @@ class Action(StrEnum):
     mint_token = "token.create"
     revoke_token = "token.revoke"
     suppress = "suppression.add"
+    resolve_in_doubt = "notice.in_doubt_resolved"
 
 
 class Condition(StrEnum):
@@ -121,6 +123,9 @@ POLICY: dict[Action, Rule] = _rules(
     Rule(Action.send_internal, RESPONDERS),
     Rule(Action.launch, frozenset({C}), admin=True, conditions=(Condition.declarer_first_launch,)),
     Rule(Action.playbook_input, frozenset({C, L, DPO}), admin=True),
+    # a file for a launch or a run's inputs: only those who may launch or give inputs somewhere, so a token alone
+    # cannot fill the server's disk (and each person's unused uploads are capped: tocsin.flows.uploads)
+    Rule(Action.upload, frozenset({C, L, DPO}), admin=True, incident=False),
     Rule(Action.ack, anyone=True, conditions=(Condition.paged,)),
     Rule(Action.task_done, anyone=True, conditions=(Condition.task_role,)),
     Rule(Action.raise_alerts, frozenset({C, CO}), admin=True),
@@ -130,6 +135,8 @@ POLICY: dict[Action, Rule] = _rules(
     Rule(Action.mint_token, anyone=True, incident=False, conditions=(Condition.self_or_admin, Condition.bootstrap)),
     Rule(Action.revoke_token, anyone=True, incident=False, conditions=(Condition.self_or_admin,)),
     Rule(Action.suppress, frozenset({CO, L, DPO}), admin=True, incident=False),
+    # who may send the wave decides whether its in-doubt request is sent again
+    Rule(Action.resolve_in_doubt, frozenset({C, CO})),
 )
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from tocsin.web.auth import Caller
+from tocsin.web.auth import Caller, client_address
 from tocsin.web.errors import error_response
 from tocsin.web.schemas import LoginBody, TokenBody
 
@@ -60,7 +60,7 @@ def revoke_token(token: str, caller: Caller) -> dict[str, Any]:
 def login(body: LoginBody, request: Request) -> Any:
     settings = request.app.state.settings
     throttle = Throttle(settings.web_login_attempts, timedelta(minutes=settings.web_lockout_minutes))
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     try:
         with session_scope() as session:
             person = authenticate(
@@ -68,6 +68,6 @@ def login(body: LoginBody, request: Request) -> Any:
             )
             created = create_token(session, person.handle, name=body.name, actor=person.handle)
     except LoginRefused as refused:
-        status = 429 if "too many" in str(refused) else 401
+        status = 429 if refused.throttled else 401
         return error_response(status, str(refused))
     return {"token": created.token, "person": created.person, "id": created.id, "name": created.name}

@@ -17,10 +17,12 @@ from tocsin.web import (
     api_playbooks,
     api_suppressions,
     api_tokens,
+    api_waves,
     mentions,
     slack,
     webhooks,
 )
+from tocsin.web.body_limit import BodyLimitMiddleware, BodyLimits
 from tocsin.web.console.routes import install_console
 from tocsin.web.errors import install_error_handlers
 
@@ -52,14 +54,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     routers = (
         api_incidents, api_playbooks, api_drafts, api_escalations, api_people, api_tokens, api_suppressions,
-        mentions, slack, webhooks,
+        api_waves, mentions, slack, webhooks,
     )  # fmt: skip
     for module in routers:
         app.include_router(module.router)
     install_console(app, settings)
     app.add_api_route("/api/health", health, methods=["GET"], tags=["health"], summary="Liveness and database check")
-    if settings.sendgrid_webhook_public_key is None:
-        log.warning("TOCSIN_SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid accepts unsigned POSTs")
+    # Outermost: an oversized body is refused before any middleware or handler (or authentication) reads it.
+    app.add_middleware(BodyLimitMiddleware, limits=BodyLimits.from_settings(settings))
+    if webhooks.webhook_key(settings) is None and settings.sendgrid_webhook_insecure:
+        log.warning(
+            "INSECURE: TOCSIN_SENDGRID_WEBHOOK_INSECURE=true and no TOCSIN_SENDGRID_WEBHOOK_PUBLIC_KEY: "
+            "/webhooks/sendgrid accepts UNSIGNED POSTs (anyone can mark deliveries and suppress addresses)"
+        )
+    elif webhooks.webhook_key(settings) is None:
+        log.warning("TOCSIN_SENDGRID_WEBHOOK_PUBLIC_KEY is not set: /webhooks/sendgrid refuses every POST")
     return app
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tocsin.core.acting import Actor, Via
@@ -34,3 +34,9 @@ def acting_actor(
 
 
 Caller = Annotated[Actor, Depends(acting_actor)]
+
+
+def client_address(request: Request) -> str:
+    """The connecting peer as the server sees it, for the log-in throttle. Never a header the client writes:
+    X-Forwarded-For is honoured only where the server itself is told to trust a proxy (`tocsin serve`)."""
+    return request.client.host if request.client else "unknown"

@@ -6,6 +6,8 @@ SendGrid request → 401; FastAPI's own validation errors and HTTP errors take t
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -14,6 +16,8 @@ from tocsin.notifications.sendgrid_events import ForgedSendGridEvent
 from tocsin.notifications.slack_inbound import ForgedSlackRequest
 
 from tocsin.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TocsinError
+
+log = logging.getLogger("tocsin.web")
 
 
 def status_for(error: TocsinError) -> int:
@@ -29,9 +33,12 @@ def error_response(status: int, message: str, headers: dict[str, str] | None = N
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-def _tocsin_error(_request: Request, error: Exception) -> JSONResponse:
+def _tocsin_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, TocsinError)
-    return error_response(status_for(error), str(error))
+    status = status_for(error)
+    # A client's mistake: one short line, never a traceback (a flood of bad requests must not flood the log).
+    log.info("%s %s → %s: %.200s", request.method, request.url.path[:200], status, error)
+    return error_response(status, str(error))
 
 
 def _validation_error(_request: Request, error: Exception) -> JSONResponse:

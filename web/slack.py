@@ -1,10 +1,11 @@
 """Slack's inbound requests: `POST /slack/actions` (button clicks) and `POST /slack/commands` (`/tocsin`).
 
 Slack wants an answer within 3 seconds. The signature and age are checked at once (forged or older than
-5 minutes → 401, nothing done); then Slack gets its acknowledgement and the work runs in the background
-through the same handlers the service registers (`tocsin.web.slack_actions`), which map the Slack user to a
-person and call the actions as them (the actions wake the waiting playbook runs). The outcome is posted to
-the request's `response_url`.
+5 minutes → 401, nothing done), then the replay cache (`tocsin.web.replay_cache`: the same signed request a
+second time gets an ephemeral refusal, nothing done); then Slack gets its acknowledgement and the work runs
+in the background through the same handlers the service registers (`tocsin.web.slack_actions`), which map
+the Slack user to a person and call the actions as them (the actions wake the waiting playbook runs). The
+outcome is posted to the request's `response_url`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import tocsin.web.slack_actions  # noqa: F401  (registers the button and command
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from slack_sdk.webhook import WebhookClient
+from starlette.concurrency import run_in_threadpool
+from tocsin.models import SignedDoor
 from tocsin.notifications.slack_command import CommandError, parse_command
 from tocsin.notifications.slack_inbound import (
     SlackAction,
@@ -29,12 +32,14 @@ from tocsin.notifications.slack_inbound import (
     parse_slash_command,
     verify_request,
 )
+from tocsin.web.replay_cache import first_delivery
 
 from tocsin.core.config import Settings
 
 router = APIRouter(prefix="/slack", tags=["slack"])
 log = logging.getLogger("tocsin.web.slack")
 SLACK_HOOKS = ("https", "hooks.slack.com")
+REPLAY_REFUSED = "Refused: Slack already delivered this exact request (a replay); nothing was done again."
 
 
 def _settings(request: Request) -> Settings:
@@ -86,6 +91,15 @@ async def _verified(request: Request) -> tuple[bytes, dict[str, str], str, float
     return body, headers, secret, arrived
 
 
+async def _first_delivery(body: bytes, headers: dict[str, str], arrived: float) -> bool:
+    """False (and logged) when this exact signed request was already accepted: a replay."""
+    stamp = headers["x-slack-request-timestamp"]  # verify_request checked it is there and recent
+    if await run_in_threadpool(first_delivery, SignedDoor.slack, stamp, body, now=arrived):
+        return True
+    log.warning("replayed Slack request refused (timestamp %s)", stamp)
+    return False
+
+
 def run_actions(
     body: bytes, headers: dict[str, str], secret: str, arrived: float, actions: list[SlackAction], settings: Settings
 ) -> None:
@@ -105,6 +119,8 @@ def run_command(
 @router.post("/actions", summary="Slack interactivity URL (signed button clicks)")
 async def actions(request: Request, tasks: BackgroundTasks) -> Response:
     body, headers, secret, arrived = await _verified(request)
+    if not await _first_delivery(body, headers, arrived):
+        return JSONResponse(ephemeral(REPLAY_REFUSED))
     clicks = parse_interaction(body)  # InvalidInput → 422 before anything is queued
     tasks.add_task(run_actions, body, headers, secret, arrived, clicks, _settings(request))
     return Response(status_code=200)
@@ -113,6 +129,8 @@ async def actions(request: Request, tasks: BackgroundTasks) -> Response:
 @router.post("/commands", summary="Slack slash command URL (`/tocsin ...`)")
 async def commands(request: Request, tasks: BackgroundTasks) -> JSONResponse:
     body, headers, secret, arrived = await _verified(request)
+    if not await _first_delivery(body, headers, arrived):
+        return JSONResponse(ephemeral(REPLAY_REFUSED))
     command = parse_slash_command(body)
     try:
         name, _ = parse_command(command.text)

@@ -111,4 +111,4 @@ def test_cli_missing_file_and_bad_yaml(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("facts: {personal_data_breach: true\n", encoding="utf-8")
     result = run_cli("obligations", str(broken))
-    assert result.exit_code == 2 and "not valid YAML or JSON" in result.stderr
+    assert result.exit_code == 2 and f"{broken}:2:1: invalid YAML or JSON: did not find expected" in result.stderr

@@ -5,7 +5,8 @@ help}]}` (see `sendgrid_validation`); 401 without a valid `Authorization: Bearer
 without the mail.send scope; 413 above `max_body_bytes` (30 MB like SendGrid, configurable); 429 with
 `X-RateLimit-Limit/Remaining/Reset` (epoch seconds) when rate limited or told to. Every accepted
 personalization is recorded (thread-safe): `snapshot()` lists them as `ReceivedEmail`s and
-`custom_arg_counts(key)` counts them per custom arg value, for exactly-once checks.
+`custom_arg_counts(key)` counts them per custom arg value, for exactly-once checks. `answer_delay` makes
+it slow: a request is taken at once and answered that many seconds later.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ class SendGridHandler(QuietHandler):
             self.respond(404, _errors([error("resource not found", None)]))
             return
         status, payload, headers = fake.handle_mail_send(self.headers.get("Authorization"), body)
+        if status == 202 and fake.answer_delay:
+            threading.Event().wait(fake.answer_delay)  # taken (recorded) now, answered later: a slow provider
         self.respond(status, payload, headers)
 
     def do_GET(self) -> None:
@@ -123,6 +126,9 @@ class FakeSendGrid(FakeServer):
         self._received_count = 0
         self.statuses: Counter[int] = Counter()
         self.accepted_requests = 0
+        # seconds between taking a request (it counts as received) and answering 202: a slow provider, and the
+        # window in which a client killed mid-request leaves a request taken but never answered
+        self.answer_delay = 0.0
 
     # -- inspection ---------------------------------------------------------------------------------------
 

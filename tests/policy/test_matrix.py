@@ -64,6 +64,7 @@ def matrix_db(matrix_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("TOCSIN_DATABASE_URL", matrix_url)
     monkeypatch.setenv("TOCSIN_PLAYBOOK_EXECUTOR", "inline")
     monkeypatch.setenv("TOCSIN_SLACK_SIGNING_SECRET", doors.SLACK_SECRET)
+    monkeypatch.setenv("TOCSIN_AUDIT_KEY", AUDIT_KEY)  # every writer of one database shares its audit key
     get_settings.cache_clear()
     if matrix_url not in _CAST_READY:  # argon2 hashes cost ~0.3 s each: once per database
         ensure_cast(logins=True)
@@ -72,6 +73,7 @@ def matrix_db(matrix_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 _CAST_READY: set[str] = set()
+AUDIT_KEY = "the policy matrix's audit key, shared by the tests and the server"
 
 
 def refusals(incident_id: int, handle: str, action: str) -> int:
@@ -158,7 +160,7 @@ def server_url(matrix_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOCSIN_")}
     env.update(
         TOCSIN_HOME=str(home), TOCSIN_DATABASE_URL=matrix_url, TOCSIN_LOGIN_FILE=str(home / "no-login.json"),
-        TOCSIN_PLAYBOOK_EXECUTOR="inline", TOCSIN_TIMEZONE="UTC",
+        TOCSIN_PLAYBOOK_EXECUTOR="inline", TOCSIN_TIMEZONE="UTC", TOCSIN_AUDIT_KEY=AUDIT_KEY,
     )  # fmt: skip
     port = free_port()
     url = f"http://127.0.0.1:{port}"

@@ -118,7 +118,7 @@ def test_failed_sends_are_retried_by_the_next_run(wave_db: str, tmp_path: Path, 
     assert (report.sent, report.failed) == (0, 30)
     assert statuses(incident) == {draft: {"failed": 30}}
     resumed = run(incident, [draft], path, sender_for(fake_sendgrid))
-    assert (resumed.sent, resumed.failed, resumed.already_sent, resumed.resent_in_doubt) == (30, 0, 0, 0)
+    assert (resumed.sent, resumed.failed, resumed.already_sent, resumed.held) == (30, 0, 0, 0)
     assert set(fake_sendgrid.custom_arg_counts(MESSAGE_ID_ARG).values()) == {1}
 
 
@@ -162,30 +162,6 @@ def test_a_batch_is_marked_once_and_messages_answered_otherwise_on_their_own_row
     resumed = run(incident, [draft], path, sender_for(fake_sendgrid))
     assert (resumed.sent, resumed.already_sent) == (6, 14)  # only the refused ones again
     assert statuses(incident) == {draft: {"accepted": 20}}
-
-
-def test_rows_left_queued_by_a_crash_are_sent_on_resume_and_counted_in_doubt(
-    wave_db: str, tmp_path: Path, fake_sendgrid: FakeSendGrid
-) -> None:
-    incident = declare_incident()
-    draft = draft_for(incident)
-    path = write_csv(tmp_path / "r.csv", people(10))
-
-    class Crash(RuntimeError):
-        pass
-
-    class CrashingChannel:
-        name = "sendgrid"
-
-        def send(self, messages):  # type: ignore[no-untyped-def]
-            raise Crash("process died while the request was in flight")
-
-    with pytest.raises(Crash):
-        run(incident, [draft], path, CrashingChannel())
-    assert statuses(incident) == {draft: {"queued": 10}}  # written before the request
-    resumed = run(incident, [draft], path, sender_for(fake_sendgrid))
-    assert (resumed.sent, resumed.resent_in_doubt) == (10, 10)
-    assert statuses(incident) == {draft: {"accepted": 10}}
 
 
 def test_the_cli_sends_through_the_outbox_and_prints_the_summary(wave_db: str, tmp_path: Path) -> None:

@@ -56,6 +56,15 @@ def sendgrid_body(*events: tuple[str, str, str, int]) -> bytes:
     ).encode()
 
 
+def insecure_webhook_client() -> TestClient:
+    """The app with TOCSIN_SENDGRID_WEBHOOK_INSECURE=true and no key: unsigned webhook POSTs are accepted."""
+    from tocsin.web.app import create_app
+
+    from tocsin.core.config import get_settings
+
+    return TestClient(create_app(get_settings().model_copy(update={"sendgrid_webhook_insecure": True})))
+
+
 def test_the_sendgrid_webhook_updates_delivery_status_and_suppresses(api: Api) -> None:
     incident = declare(api)["id"]
     queued_delivery(incident, "ann@example.com", "msg-ann")
@@ -65,12 +74,14 @@ def test_the_sendgrid_webhook_updates_delivery_status_and_suppresses(api: Api) -
         ("bounce", "ben@example.com", "msg-ben", 1_795_000_000),
         ("delivered", "stranger@example.com", "not-ours", 1_795_000_000),
     )
-    response = api.client.post("/webhooks/sendgrid", content=body, headers={"Content-Type": "application/json"})
+    # Unsigned POSTs only with the explicit insecure switch (tests/web/test_request_guards.py: refused otherwise).
+    insecure = insecure_webhook_client()
+    response = insecure.post("/webhooks/sendgrid", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 200, response.text
     summary = response.json()
     assert (summary["events"], summary["matched"], summary["updated"], summary["suppressed"]) == (3, 2, 2, 1)
     assert (delivery_status("msg-ann"), delivery_status("msg-ben")) == ("delivered", "bounced")
-    broken = api.client.post("/webhooks/sendgrid", content=b"{not json")
+    broken = insecure.post("/webhooks/sendgrid", content=b"{not json")
     assert broken.status_code == 422 and "not JSON" in broken.json()["error"]
 
 

@@ -14,13 +14,15 @@ import typer
 from tocsin.cli import commands  # noqa: F401  (registers the commands on `app`)
 from tocsin.cli.app import app
 from tocsin.core.errors import TocsinError
+from tocsin.core.redact import redact_text
 
 
 def main() -> None:
     try:
         result = app(standalone_mode=False)
-    except TocsinError as error:
-        print(f"error: {error}", file=sys.stderr)
+    except TocsinError as error:  # one line per problem (invalid settings: one per bad setting)
+        for line in redact_text(str(error)).splitlines() or [""]:
+            print(f"error: {line}", file=sys.stderr)
         sys.exit(error.exit_code)
     except typer.Abort:
         print("aborted", file=sys.stderr)
@@ -36,8 +38,9 @@ def main() -> None:
     except Exception as error:  # a bug, not bad input: one line unless debugging
         if os.environ.get("TOCSIN_DEBUG"):
             raise
-        print(
-            f"error: unexpected {type(error).__name__}: {error} (set TOCSIN_DEBUG=1 to see the traceback)",
+        print(  # the message may quote a database or host URL: its password is masked
+            f"error: unexpected {type(error).__name__}: {redact_text(str(error))} "
+            "(set TOCSIN_DEBUG=1 to see the traceback)",
             file=sys.stderr,
         )
         sys.exit(1)

@@ -71,12 +71,12 @@ def facts(
 ) -> None:
     """Replace an incident's facts document and recompute its obligations."""
     from tocsin.cli.gateway import open_gateway
-    from tocsin.core.documents import load_mapping
+    from tocsin.clock.inputs import read_input
     from tocsin.core.ids import parse_incident_id
 
     gateway = open_gateway(actor)
     incident_id = parse_incident_id(incident)
-    document, name = load_mapping(file)
+    document, name = read_input(file)  # as `tocsin obligations` reads it: refusals give file:line
     changes = gateway.replace_facts(incident_id, document, where=name)
     _report_changes(changes, json_output)
 

@@ -17,4 +17,5 @@ from tocsin.cli import (  # noqa: F401  (each module registers its commands)
     serve,
     suppress,
     templates,
+    wave,
 )

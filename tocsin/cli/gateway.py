@@ -61,6 +61,9 @@ class Gateway(Protocol):
     def mint_token(self, handle: str, *, name: str) -> Row: ...
     def revoke_token(self, token_id: int) -> Row: ...
     def suppress(self, email: str, *, reason: str, note: str | None) -> Row: ...
+    # Notice waves: the rows a crash left in doubt, and the decision about them
+    def in_doubt(self, incident_id: int) -> Row: ...
+    def resolve_in_doubt(self, incident_id: int, decision: str, *, reason: str) -> Row: ...
     # Reads
     def incidents(self, *, status: str | None, kind: str | None, open_only: bool) -> list[Row]: ...
     def incident(self, incident_id: int) -> Row: ...
@@ -276,6 +279,24 @@ class Local:
         from tocsin.wave import actions
 
         return actions.suppress(self.actor, email, reason=reason, note=note)
+
+    # Notice waves
+
+    def in_doubt(self, incident_id: int) -> Row:
+        from tocsin.wave import actions
+
+        return actions.in_doubt(self.actor, incident_id)
+
+    def resolve_in_doubt(self, incident_id: int, decision: str, *, reason: str) -> Row:
+        from tocsin.messages.channels import email_channel
+        from tocsin.models.enums import InDoubtDecision
+        from tocsin.wave import actions
+
+        chosen = InDoubtDecision(decision)
+        channel = email_channel() if chosen is InDoubtDecision.resend else None
+        return actions.resolve_in_doubt(
+            self.actor, incident_id, chosen, reason=reason, channel=channel, where="--reason", waker=self.waker
+        )
 
     # Reads (views on the database; nothing is written)
 

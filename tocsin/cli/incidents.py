@@ -48,9 +48,9 @@ def declare(
     document: dict = {}
     where = "facts"
     if facts is not None:
-        from tocsin.core.documents import load_mapping
+        from tocsin.clock.inputs import read_input
 
-        document, where = load_mapping(facts)
+        document, where = read_input(facts)  # as `tocsin obligations` reads it: refusals give file:line
     playbook_inputs = None
     if playbook:
         from tocsin.cli.playbooks import parse_inputs

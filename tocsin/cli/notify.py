@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -30,27 +30,47 @@ def notify(
     ],
     actor: str | None = AS_OPTION,
     json_output: bool = JSON_OPTION,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="The file's encoding when not UTF-8 (latin-1, cp1252, utf-16): a UTF-8 copy is used, then removed.",
+        ),
+    ] = None,
 ) -> None:
     """Send approved notice(s) to every recipient in FILE, exactly once each; rerun to resume."""
     from tocsin.cli.gateway import require_local, tell_continuing
 
     require_local("notify")
+    from tocsin.core.config import get_settings
     from tocsin.core.ids import parse_draft_id, parse_incident_id
     from tocsin.messages.channels import describe_channel, email_channel
     from tocsin.wave import actions
-    from tocsin.wave.recipients import count_rows
+    from tocsin.wave.recipient_text import utf8_copy
+    from tocsin.wave.recipients import count_rows, read_recipients
 
     who = acting_person(actor)
     incident_id = parse_incident_id(incident)
     draft_ids = [parse_draft_id(d) for d in drafts]
     channel = email_channel()
-    total = count_rows(recipients) if recipients.is_file() else 0
-    if not json_output:
-        console.print(f"Sending to {total:,} rows of {recipients.name} through {describe_channel()}")
-    with _progress(total, enabled=not json_output) as update:
-        report = actions.notify(
-            who, incident_id, draft_ids, recipients, channel=channel, progress=update, waker=tell_continuing
-        )
+    copy = (
+        utf8_copy(recipients, encoding, home=get_settings().home, label=f"INC-{incident_id}")
+        if encoding
+        else nullcontext(recipients)
+    )
+    with copy as source:
+        converted = f"{recipients.name} converted from {encoding} to UTF-8" if source != recipients else None
+        if converted and not json_output:
+            console.print(f"{converted} (a private copy for this run, removed afterwards)")
+        # not UTF-8, no rows, no email column: refused now, before anything is counted, created or sent
+        read_recipients(source).close()
+        total = count_rows(source)
+        if not json_output:
+            console.print(f"Sending to {total:,} rows of {recipients.name} through {describe_channel()}")
+        with _progress(total, enabled=not json_output) as update:
+            report = actions.notify(
+                who, incident_id, draft_ids, source, channel=channel, progress=update, waker=tell_continuing
+            )
     rejected_file = _write_invalid_rows(report) if report.invalid_rows else None
     if json_output:
         print_json(
@@ -58,6 +78,7 @@ def notify(
                 "wave": report.wave_id,
                 "incident": f"INC-{report.incident_id}",
                 "channel": report.channel,
+                "converted": converted,
                 **report.counts(),
                 "invalid_rows": [{"line": r.line, "reason": r.reason} for r in report.invalid_rows],
                 "failures": dict(report.failures.most_common(10)),
@@ -65,7 +86,7 @@ def notify(
         )
     else:
         _print_summary(report, rejected_file)
-    if report.failed:
+    if report.failed or report.held:  # not everyone is known to have been sent the notice
         raise typer.Exit(1)
 
 
@@ -127,11 +148,16 @@ def _print_summary(report: WaveReport, rejected_file: Path | None) -> None:
     table.add_row("suppressed (skipped)", f"{report.suppressed:,}")
     table.add_row("invalid rows (skipped)", f"{report.invalid:,}")
     table.add_row("failed", f"{report.failed:,}")
+    if report.held:
+        table.add_row("held (in doubt after a crash)", f"{report.held:,}")
+    if report.skipped:
+        table.add_row("skipped (decided after a crash)", f"{report.skipped:,}")
     console.print(table)
-    if report.resent_in_doubt:
+    if report.held:
         console.print(
-            f"[yellow]{report.resent_in_doubt:,} were in flight when an earlier run stopped and were sent again; "
-            "if the provider had already taken them, those recipients get a second copy.[/]"
+            f"[yellow]{report.held:,} held: their request was in flight when an earlier run stopped, and whether "
+            f"SendGrid took it is unknown. See `tocsin wave in-doubt INC-{report.incident_id}`, then decide with "
+            f"`tocsin wave resolve INC-{report.incident_id} --resend|--skip --reason TEXT`.[/]"
         )
     for row in report.invalid_rows[:SHOWN_INVALID_ROWS]:
         console.print(f"  line {row.line}: {row.reason}")
@@ -166,7 +192,7 @@ def waves(
         print_json(view)
         return
     rows, statuses = view["waves"], view["deliveries"]
-    table = Table("Wave", "Drafts", "Status", "Started", "Sent", "Suppressed", "Invalid", "Failed")
+    table = Table("Wave", "Drafts", "Status", "Started", "Sent", "Suppressed", "Invalid", "Failed", "Held")
     for row in rows:
         counts = {**row["counts"], "sent": row["progress"]["sent"], "failed": row["progress"]["failed"]}
         table.add_row(
@@ -174,7 +200,7 @@ def waves(
             ", ".join(f"D-{d}" for d in row["drafts"]),
             row["status"] + (" (purged)" if row["purged"] else ""),
             row["started_at"],
-            *(f"{counts.get(k, 0):,}" for k in ("sent", "suppressed", "invalid", "failed")),
+            *(f"{counts.get(k, 0):,}" for k in ("sent", "suppressed", "invalid", "failed", "held")),
         )
     console.print(table)
     for draft, by_status in statuses.items():

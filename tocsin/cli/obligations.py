@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -19,24 +18,6 @@ _WAITING_PREFIXES = ("clock-start event", "proposed rule", "outside regimes_in_s
 def _dormant(reason: str) -> bool:
     """Not triggered only because the incident never reached this regime (no clock-start event)."""
     return reason.startswith(_WAITING_PREFIXES) or (reason.startswith("follows ") and reason.endswith("not given"))
-
-
-def _read_document(file: str) -> tuple[Any, str]:
-    from tocsin.clock.yaml_lines import load_yaml
-
-    if file == "-":
-        text, source = sys.stdin.read(), "<stdin>"
-    else:
-        path = Path(file)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise InvalidInput(f"cannot read the file: {error.strerror}", where=file) from None
-        source = file
-    try:
-        return load_yaml(text), source
-    except Exception as error:  # YAML (and JSON, a subset) syntax errors carry their own position
-        raise InvalidInput(f"not valid YAML or JSON: {error}".replace("\n", " "), where=source) from None
 
 
 def _viewer_zone(explicit: str | None) -> Any:
@@ -114,14 +95,15 @@ def obligations(
     import json
 
     from tocsin.clock import evaluate, load_rules, parse_input
-    from tocsin.clock.inputs import _Refusal, parse_instant
+    from tocsin.clock.inputs import _Refusal, parse_instant, read_input
 
     try:
         current = parse_instant(now, ("--now",)) if now else datetime.now(UTC)
     except _Refusal as refusal:
         raise InvalidInput(refusal.message, where="--now") from None
-    document, source = _read_document(file)
+    document, source = read_input(file)
     book = load_rules()
+    # A calculator on a described incident, real or planned: events may lie ahead (an incident's own facts may not).
     report = evaluate(parse_input(document, source=source, rules=book), book, current)
     if json_output:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")

@@ -8,6 +8,7 @@ log in again; a server that does not answer is one line naming its URL.
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -28,6 +29,12 @@ STATUS_ERRORS: dict[int, type[TocsinError]] = {
     403: Forbidden,
     422: InvalidInput,
 }
+
+
+# Inputs the built-in playbooks read as files, by kind; the server takes them only as uploads (`upload:<id>`,
+# as tocsin.flows.launch_files names them: not imported, so the client loads no playbook machinery).
+FILE_INPUTS = {"recipients": "recipients", "mentions": "mentions"}
+UPLOAD_PREFIX = "upload:"
 
 
 class ServerUnreachable(TocsinError):
@@ -136,6 +143,8 @@ class Remote:
         body = {k: v for k, v in fields.items() if v is not None and k not in ("facts_where", "extra_event")}
         if fields.get("aware_at") is not None:
             body["aware_at"] = _iso(fields["aware_at"])
+        if body.get("inputs"):
+            body["inputs"] = self._with_uploads(body["inputs"])
         return self._post("/incidents", body)
 
     def assign_role(self, incident_id: int, role: str, person: str, *, expected_version: int | None) -> Row:
@@ -167,13 +176,33 @@ class Remote:
         body = {"submitted": rule, "at": _iso(at), "note": note}
         return self._post(f"/incidents/{incident_id}/events", body)
 
+    def upload(self, path: Path, kind: str) -> str:
+        """Send a local file to the server (`POST /api/uploads`); the `upload:<id>` a launch input names it by."""
+        try:
+            with path.open("rb") as handle:
+                answer = self._call("POST", "/uploads", files={"file": (path.name, handle)}, data={"kind": kind})
+        except OSError as error:
+            raise InvalidInput(f"cannot read the {kind} file: {error.strerror}", where=str(path)) from None
+        return str(answer["input"])
+
+    def _with_uploads(self, inputs: Row) -> Row:
+        """The inputs, with every local file a playbook reads uploaded first and named by its upload id (the
+        server never opens a path it is sent)."""
+        sent = dict(inputs)
+        for name, kind in FILE_INPUTS.items():
+            value = inputs.get(name)
+            if isinstance(value, str) and not value.startswith(UPLOAD_PREFIX):
+                sent[name] = self.upload(Path(value).expanduser(), kind)
+        return sent
+
     def launch(self, incident_id: int, playbook: str, inputs: Row, *, wait: bool) -> Row:
         if wait:
             raise InvalidInput(f"--wait runs the phase in this process; {self.login.url} runs it on the server")
-        return self._post(f"/incidents/{incident_id}/playbooks", {"playbook": playbook, "inputs": inputs})
+        body = {"playbook": playbook, "inputs": self._with_uploads(inputs)}
+        return self._post(f"/incidents/{incident_id}/playbooks", body)
 
     def playbook_input(self, run_id: int, values: Row) -> Row:
-        return self._post(f"/runs/{run_id}/inputs", {"inputs": values})
+        return self._post(f"/runs/{run_id}/inputs", {"inputs": self._with_uploads(values)})
 
     def task_done(self, task_id: int) -> Row:
         return self._post(f"/tasks/{task_id}/done")
@@ -232,6 +261,14 @@ class Remote:
 
     def suppress(self, email: str, *, reason: str, note: str | None) -> Row:
         return self._post("/suppressions", {"email": email, "reason": reason, "note": note})
+
+    # Notice waves
+
+    def in_doubt(self, incident_id: int) -> Row:
+        return self._get(f"/incidents/{incident_id}/waves/in-doubt")
+
+    def resolve_in_doubt(self, incident_id: int, decision: str, *, reason: str) -> Row:
+        return self._post(f"/incidents/{incident_id}/waves/in-doubt", {"decision": decision, "reason": reason})
 
     # Reads
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tocsin.cli.app import app
 from tocsin.cli.output import AS_OPTION, JSON_OPTION, console, print_json
+
+if TYPE_CHECKING:  # the CLI imports settings lazily (start-up time)
+    from tocsin.core.config import Settings
 
 token_app = typer.Typer(help="API tokens for scripts calling `tocsin serve`.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
@@ -30,8 +33,36 @@ def serve(
     from tocsin.web.app import create_app
 
     current_engine()  # migrate before the first request, and fail now if the database is unreachable
+    settings = get_settings()
     console.print(f"Tocsin serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(get_settings()), host=host, port=port, log_level=log_level.lower())
+    if settings.web_trust_proxy:
+        console.print(
+            f"Trusting X-Forwarded-For/-Proto from {settings.web_forwarded_allow_ips} (TOCSIN_WEB_TRUST_PROXY)"
+        )
+    uvicorn.run(create_app(settings), **uvicorn_options(settings, host=host, port=port, log_level=log_level))
+
+
+def uvicorn_options(settings: Settings, *, host: str, port: int, log_level: str) -> dict[str, Any]:
+    """uvicorn's options. Proxy headers are off unless TOCSIN_WEB_TRUST_PROXY is set: uvicorn's own default
+    trusts X-Forwarded-For from 127.0.0.1, which let any local process pick the client address the log-in
+    throttle counts."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    trusted = settings.web_trust_proxy
+    # Tocsin's own lines (refusals, one-line errors, Slack replays) go where uvicorn's go, at the same level.
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["loggers"]["tocsin"] = {"handlers": ["default"], "level": log_level.upper(), "propagate": False}
+    return {
+        "host": host,
+        "port": port,
+        "log_level": log_level.lower(),
+        "log_config": log_config,
+        "proxy_headers": trusted,
+        # Never the FORWARDED_ALLOW_IPS environment variable uvicorn would otherwise read.
+        "forwarded_allow_ips": settings.web_forwarded_allow_ips if trusted else "",
+    }
 
 
 @token_app.command("create")

@@ -98,8 +98,9 @@ def purge(
     json_output: bool = JSON_OPTION,
 ) -> None:
     """Remove personal data past its retention: wave recipients (counts are kept), outbox copies and drill
-    recipient lists (recipient_retention_days), mention streams (mention_retention_days)."""
-    from datetime import UTC, datetime
+    recipient lists (recipient_retention_days), mention streams (mention_retention_days), ended console sessions
+    and stale log-in counters."""
+    from datetime import UTC, datetime, timedelta
 
     from tocsin.cli.gateway import require_local
 
@@ -108,14 +109,22 @@ def purge(
     from tocsin.core.clocks import utcnow
     from tocsin.core.config import get_settings
     from tocsin.db.engine import session_scope
+    from tocsin.people.passwords import Throttle
+    from tocsin.retention.files import KINDS as FILE_KINDS
     from tocsin.retention.files import purge_files
     from tocsin.retention.purge import purge_recipient_data
+    from tocsin.retention.sign_ins import purge_sign_ins
 
     who = acting_person(actor)
     settings = get_settings()
     days = settings.recipient_retention_days
     with acting(who), session_scope() as session:
         purged = purge_recipient_data(session, now=utcnow(), retention_days=days, actor=who.handle, dry_run=dry_run)
+        sign_ins = purge_sign_ins(
+            session, now=utcnow(), idle=timedelta(minutes=settings.web_session_idle_minutes),
+            throttle=Throttle(settings.web_login_attempts, timedelta(minutes=settings.web_lockout_minutes)),
+            dry_run=dry_run,
+        )  # fmt: skip
     files = purge_files(
         settings.home,
         now=datetime.now(UTC),
@@ -129,7 +138,8 @@ def purge(
         "dry_run": dry_run,
         "waves": [{"wave": p.wave_id, "incident": f"INC-{p.incident_id}", "rows": p.rows} for p in purged],
         "rows": sum(p.rows for p in purged),
-        "files": {kind: sum(1 for f in files if f.kind == kind) for kind in ("outbox", "recipients", "mentions")},
+        "files": {kind: sum(1 for f in files if f.kind == kind) for kind in FILE_KINDS},
+        "sign_ins": {"sessions": sign_ins.sessions, "login_counters": sign_ins.counters},
     }
     if json_output:
         print_json(data)
@@ -140,6 +150,9 @@ def purge(
         console.print(f"  wave {item['wave']} ({item['incident']}): {item['rows']:,} rows")
     counts = data["files"]
     console.print(
-        f"Files {verb}: {counts['outbox']} outbox message(s), {counts['recipients']} recipient list(s), "
-        f"{counts['mentions']} mention stream(s)."
+        f"Files {verb}: {counts['outbox']} outbox message(s), {counts['claims']} outbox claim(s), "
+        f"{counts['recipients']} recipient list(s), {counts['mentions']} mention stream(s)."
+    )
+    console.print(
+        f"Console sign-ins {verb}: {sign_ins.sessions} ended session(s), {sign_ins.counters} stale log-in counter(s)."
     )

@@ -8,17 +8,23 @@ All local state lives under `home`.
 from __future__ import annotations
 
 import os
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
+
+from tocsin.core.redact import redact_url
+from tocsin.core.settings_errors import SettingsInvalid, config_file_problem, settings_problems, source_problem
+from tocsin.core.settings_values import check_database_url, check_sendgrid_public_key, decode_json
 
 
 def default_home() -> Path:
@@ -39,7 +45,10 @@ def config_file() -> Path | None:
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TOCSIN_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # List and map settings are decoded from JSON by `_decode_json`, whose errors name the setting.
+    model_config = SettingsConfigDict(
+        env_prefix="TOCSIN_", env_file=".env", env_file_encoding="utf-8", extra="ignore", enable_decoding=False
+    )
 
     home: Path = Field(default_factory=default_home, description="Folder for all local state")
     database_url: str | None = Field(
@@ -59,6 +68,10 @@ class Settings(BaseSettings):
         default_factory=dict, description="role -> handles paged in order before the whole role"
     )
     recipient_retention_days: int = Field(default=90, ge=1)
+    # Facts whose events lie further ahead of the clock's now than this are refused (a mistyped year: 2099).
+    future_event_skew_hours: float = Field(
+        default=24, ge=0, description="How far ahead of now an incident's event time may be (clock skew, zones)"
+    )
     mention_retention_days: int = Field(default=30, ge=1)
 
     slack_token: SecretStr | None = None
@@ -68,6 +81,8 @@ class Settings(BaseSettings):
     sendgrid_host: str | None = None
     # The Event Webhook's verification key (base64 ECDSA public key): when set, unsigned or forged POSTs are refused.
     sendgrid_webhook_public_key: SecretStr | None = None
+    # Without a key the webhook refuses every POST, unless this insecure switch is on (local testing only).
+    sendgrid_webhook_insecure: bool = False
     email_from: str = "incident-response@example.org"
     pseudonym_key: SecretStr | None = None
     # Messages to people and channels (dispatch.py): transient failures are retried with exponential backoff.
@@ -80,16 +95,55 @@ class Settings(BaseSettings):
     # The web console (`tocsin serve`): the key signing session cookies (default: generated once into
     # $TOCSIN_HOME/web-secret), cookies only over HTTPS, how long a log-in lasts, and failed log-ins per handle
     # or client address before a lock-out.
+    # The audit timeline's key (HMAC of every event and checkpoint; default: generated once into
+    # $TOCSIN_HOME/audit-key), keys retired by a rotation (still verifiable), and the append-only log the
+    # checkpoints go to (default $TOCSIN_HOME/audit-checkpoints.jsonl): keep both out of the DBA's reach.
+    audit_key: SecretStr | None = None
+    audit_retired_keys: list[SecretStr] = Field(default_factory=list)
+    audit_checkpoint_file: Path | None = None
     web_secret_key: SecretStr | None = None
     web_https_only: bool = False
     web_session_hours: float = Field(default=12, gt=0)
     web_login_attempts: int = Field(default=5, ge=1)
     web_lockout_minutes: float = Field(default=15, gt=0)
+    # Request bodies over these sizes are refused with 413 before they are read (web/body_limit.py): the default,
+    # Slack, /webhooks/*, the console's launch form (uploaded files, spooled to disk) and /api/mentions batches.
+    web_max_body_bytes: int = Field(default=1 << 20, ge=1)
+    web_max_slack_body_bytes: int = Field(default=512 << 10, ge=1)
+    web_max_webhook_body_bytes: int = Field(default=4 << 20, ge=1)
+    web_max_upload_bytes: int = Field(default=200 << 20, ge=1)
+    web_max_mentions_body_bytes: int = Field(default=32 << 20, ge=1)
+    # Behind a reverse proxy: trust X-Forwarded-For / -Proto from these addresses (uvicorn's forwarded-allow-ips).
+    # Off by default: the client address is the TCP peer's.
+    web_trust_proxy: bool = False
+    web_forwarded_allow_ips: str = "127.0.0.1"
+    # A console session unused this long ends, however young it is (`web_session_hours` is the absolute end).
+    web_session_idle_minutes: float = Field(default=120, gt=0)
 
     @field_validator("home", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _decode_json(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        return decode_json(value, field.annotation) if field is not None else value
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _database_url_parses(cls, value: str | None) -> str | None:
+        if value:
+            check_database_url(value)
+        return value
+
+    @field_validator("sendgrid_webhook_public_key", mode="after")
+    @classmethod
+    def _webhook_key_parses(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value():
+            check_sendgrid_public_key(value.get_secret_value())
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -124,8 +178,12 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********" if value.get_secret_value() else ""
+            elif isinstance(value, list) and any(isinstance(item, SecretStr) for item in value):
+                value = ["********" for _ in value]
             elif isinstance(value, Path):
                 value = str(value)
+            elif isinstance(value, str) and "://" in value:  # any URL setting: credentials in it are hidden
+                value = redact_url(value)
             shown[name] = value
         shown["database_url"] = mask_url(self.resolved_database_url)
         shown["config_file"] = str(config_file()) if config_file() else None
@@ -144,4 +202,13 @@ def mask_url(url: str) -> str:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings in force; invalid ones raise `SettingsInvalid`, one line per bad setting (every door)."""
+    toml = config_file()
+    if (problem := config_file_problem(toml)) is not None:
+        raise SettingsInvalid([problem])
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsInvalid(settings_problems(error, Settings, toml)) from None
+    except (SettingsError, tomllib.TOMLDecodeError, UnicodeDecodeError) as error:  # a source could not be read
+        raise SettingsInvalid([source_problem(error, toml)]) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +33,20 @@ def parse_document(text: str, name: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as error:
             raise InvalidInput(f"invalid JSON: {error.msg}", where=f"{name}:{error.lineno}:{error.colno}") from None
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, name: str, *, load: Callable[[str], Any] = yaml.safe_load) -> Any:
+    """Parse YAML, or JSON read as YAML, with `load` (e.g. a loader that keeps line marks); a syntax error names
+    the line and column."""
     try:
-        return yaml.safe_load(text)
+        return load(text)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
-        raise InvalidInput(f"invalid YAML: {error.problem}", where=where) from None
+        raise InvalidInput(f"invalid YAML or JSON: {error.problem}", where=where) from None
     except yaml.YAMLError as error:
-        raise InvalidInput(f"invalid YAML: {error}", where=name) from None
+        raise InvalidInput(f"invalid YAML or JSON: {error}", where=name) from None
 
 
 def load_mapping(path: Path | str) -> tuple[dict[str, Any], str]:

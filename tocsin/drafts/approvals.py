@@ -4,7 +4,9 @@
   the actions in `tocsin.drafts.actions`, which every door calls.
 - A decision is bound to the SHA-256 of the exact content and to the template version.
 - `assert_sendable` lets a draft through only if its stored content still hashes to its
-  `content_sha256` and the latest decision is an approval of that hash and revision.
+  `content_sha256`, the latest decision is an approval of that hash and revision, and the keyed audit
+  timeline records those approvals of that hash (`tocsin.drafts.chained_approval`): every send path
+  (`mark_sent`, playbook `send` steps, notice waves) goes through `send_refusal`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tocsin.audit.timeline import append_event
 from tocsin.core.acting import Actor
 from tocsin.core.clocks import iso_utc, utcnow
 from tocsin.core.errors import Conflict, Forbidden, InvalidInput
+from tocsin.drafts.chained_approval import chained_approval_refusal
 from tocsin.drafts.drafting import get_draft, revisions_of, stored_content_hash
 from tocsin.incidents.service import get_incident
 from tocsin.models import Approval, Draft, DraftStatus
@@ -184,6 +187,8 @@ def send_refusal(session: Session, draft: Draft) -> tuple[type[Exception], str] 
         )
     if draft.status != DraftStatus.approved.value:
         return Forbidden, f"{draft.ref} is {draft.status}, not approved"
+    if (unbacked := chained_approval_refusal(session, draft)) is not None:  # rows can be forged; the chain cannot
+        return Forbidden, unbacked
     return None
 
 

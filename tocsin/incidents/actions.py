@@ -69,7 +69,7 @@ def declare(
         timezone=timezone,
     )
     if playbook:
-        check_inputs(playbook, inputs or {})
+        check_inputs(playbook, inputs or {}, actor=actor)
     with acting(actor), session_scope() as session:
         authorize(session, Action.declare, actor)
         incident = service.declare(session, declaration, actor=actor.handle)

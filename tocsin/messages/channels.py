@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from tocsin.core.config import Settings, get_settings
 from tocsin.core.errors import InvalidInput
+from tocsin.core.redact import redact_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -60,7 +61,7 @@ def describe_channel(settings: Settings | None = None) -> str:
     """For people: which channel and where, never the key."""
     settings = settings or get_settings()
     if settings.sendgrid_api_key and settings.sendgrid_api_key.get_secret_value():
-        return f"sendgrid ({(settings.sendgrid_host or DEFAULT_SENDGRID_HOST).rstrip('/')})"
+        return f"sendgrid ({redact_url((settings.sendgrid_host or DEFAULT_SENDGRID_HOST).rstrip('/'))})"
     return f"outbox ({settings.outbox_dir})"
 
 

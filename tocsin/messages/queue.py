@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_
+from sqlalchemy import or_, text
 from sqlmodel import Session, col, select
 
 from tocsin.audit.timeline import append_event
@@ -93,16 +93,26 @@ def attempt_state(row: OutboundMessage) -> AttemptState:
     return AttemptState(row.attempts, row.next_attempt_at, row.failed_at is not None, row.error)
 
 
-def deliver_pending(session: Session, *, limit: int = 1000, slack: SlackChannel | None = None) -> int:
+def deliver_pending(
+    session: Session,
+    *,
+    limit: int = 1000,
+    slack: SlackChannel | None = None,
+    message_ids: Sequence[str] | None = None,
+) -> int:
     """Send every recorded message that has not gone out, has not failed, and whose retry wait (if any) is over;
-    returns how many were accepted. `slack` replaces the adapter built from settings (tests)."""
+    returns how many were accepted. `slack` replaces the adapter built from settings (tests); `message_ids`
+    limits the pass to these messages (a reminder delivers its own only)."""
     from tocsin.messages.routes import plan_routes
 
     settings = get_settings()
+    _take_sqlite_write_lock(session)
     now: datetime = utcnow()
+    statement = select(OutboundMessage)
+    if message_ids is not None:
+        statement = statement.where(col(OutboundMessage.message_id).in_(list(message_ids)))
     rows = session.exec(
-        select(OutboundMessage)
-        .where(
+        statement.where(
             col(OutboundMessage.sent_at).is_(None),
             col(OutboundMessage.failed_at).is_(None),
             or_(col(OutboundMessage.next_attempt_at).is_(None), col(OutboundMessage.next_attempt_at) <= now),
@@ -133,6 +143,17 @@ def deliver_pending(session: Session, *, limit: int = 1000, slack: SlackChannel 
                 _record_failure(session, row, states[row.message_id], result.error, result.retryable, now, settings)
             session.add(row)
     return accepted
+
+
+def _take_sqlite_write_lock(session: Session) -> None:
+    """SQLite has no row locks (`with_for_update` is ignored there), so two processes' passes (overlapping
+    `tocsin scheduler run --once`, the scheduler beside the Prefect reminders deployment) would read the same
+    unsent rows and hand each message over twice. A write that matches nothing takes the database's write
+    lock first: another pass's same statement waits (busy timeout) until this pass's transaction, with the
+    `sent_at` it records, is committed by the caller, and then reads them as sent. Other writers wait too while
+    the pass talks to its channels."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text(f"UPDATE {OutboundMessage.__tablename__} SET attempts = attempts WHERE 0"))
 
 
 def _record_failure(

@@ -1,17 +1,30 @@
 """Deadline reminders and overdue escalations, fired by the scheduler (APScheduler jobs).
 
 Every fixed deadline gets reminders at the configured lead times (default 48, 24, 12, 4 and 1 hours
-before) and an escalation when it passes unsubmitted. Each reminder is recorded in `reminder_sent`
-under a unique key in the same transaction as its messages, so it goes out at most once even if
-the job runs again after a crash or a restart; the messages themselves are delivered at least once
-(unsent rows are retried), and channels are idempotent per message id.
+before) and an escalation when it passes unsubmitted. Exactly once, across restarts and kill -9:
+
+1. claim: the reminder is recorded in `reminder_sent` under a unique key in the same transaction as its
+   messages (one per person, message id `<job id>:<handle>`); a second firing fails on the key and stops;
+2. deliver: only this reminder's messages are handed to their channels (never another job's: two jobs
+   firing at once after a restart used to deliver each other's messages too), then `delivered_at` is
+   recorded. Two passes never hand the same message over: across processes (overlapping `scheduler run
+   --once` passes, the scheduler beside the Prefect reminders deployment) the pass locks what it reads
+   until it has committed what it sent (PostgreSQL: the rows, FOR UPDATE SKIP LOCKED; SQLite: the
+   database's write lock; tocsin.messages.queue.deliver_pending), and within a process `DELIVERY_LOCK`
+   keeps its threads from queueing up on that lock;
+3. a reminder claimed but not recorded delivered (killed in between, or a channel that refused for now) is
+   delivered by the next pass (`deliver_claimed`); the outbox writes each message id once (a second write
+   is a no-op, across processes), so at worst a message whose provider took it in the instant before
+   the kill is handed over again.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -21,11 +34,14 @@ from tocsin.core.config import get_settings
 from tocsin.db.engine import session_scope
 from tocsin.incidents.service import people_with_role
 from tocsin.messages.queue import deliver_pending, queue_to_person
-from tocsin.models import Incident, IncidentStatus, Obligation, ReminderSent, Role
+from tocsin.models import Incident, IncidentStatus, Obligation, OutboundMessage, ReminderSent, Role
 from tocsin.obligations.countdown import due_reminder, reminder_times
 
 log = logging.getLogger("tocsin.obligations.reminders")
 TIMED_KINDS = ("fixed", "guidance_target")
+# One delivery pass at a time in this process; across processes the database keeps passes apart
+# (deliver_pending locks what it reads until its transaction commits).
+DELIVERY_LOCK = threading.Lock()
 
 
 def job_id(obligation_id: int, lead_minutes: int, deadline_at: datetime) -> str:
@@ -123,9 +139,8 @@ def fire_reminder(obligation_id: int, lead_minutes: int, deadline_iso: str) -> b
                 },
             )
     except IntegrityError:
-        return False  # already sent by an earlier run
-    with session_scope() as session:
-        deliver_pending(session)
+        return False  # already claimed by an earlier run (and delivered, or delivered by `deliver_claimed`)
+    deliver_reminder(obligation_id, lead_minutes, deadline)
     log.info(
         "%s sent for obligation %s (%s h before %s)",
         "escalation" if lead_minutes == 0 else "reminder",
@@ -134,6 +149,45 @@ def fire_reminder(obligation_id: int, lead_minutes: int, deadline_iso: str) -> b
         deadline_iso,
     )
     return True
+
+
+def deliver_reminder(obligation_id: int, lead_minutes: int, deadline: datetime) -> bool:
+    """Hand a claimed reminder's messages (only its own) to their channels and, once none is left waiting,
+    record it delivered; True when it is."""
+    prefix = f"{job_id(obligation_id, lead_minutes, deadline)}:"
+    mine = col(OutboundMessage.message_id).startswith(prefix, autoescape=True)
+    with DELIVERY_LOCK, session_scope() as session:
+        ids = list(session.exec(select(OutboundMessage.message_id).where(mine)))
+        if ids:
+            deliver_pending(session, message_ids=ids)
+    with session_scope() as session:
+        waiting = session.exec(
+            select(func.count()).where(
+                mine, col(OutboundMessage.sent_at).is_(None), col(OutboundMessage.failed_at).is_(None)
+            )
+        ).one()
+        if waiting:
+            return False  # a transient refusal: retried by the next pass
+        session.connection().execute(
+            update(ReminderSent)
+            .where(
+                ReminderSent.obligation_id == obligation_id,
+                ReminderSent.lead_minutes == lead_minutes,
+                ReminderSent.deadline_at == deadline,
+                col(ReminderSent.delivered_at).is_(None),
+            )
+            .values(delivered_at=utcnow())
+        )
+    return True
+
+
+def deliver_claimed() -> int:
+    """Reminders claimed and not recorded delivered (the process died in between, or a channel refused for
+    now): deliver them; returns how many are now delivered."""
+    with session_scope() as session:
+        claimed = session.exec(select(ReminderSent).where(col(ReminderSent.delivered_at).is_(None))).all()
+        keys = [(r.obligation_id, r.lead_minutes, r.deadline_at) for r in claimed]
+    return sum(deliver_reminder(*key) for key in keys)
 
 
 def _still_due(obligation: Obligation, incident: Incident, deadline: datetime) -> bool:

@@ -2,7 +2,9 @@
 
 `tocsin scheduler run` keeps one date job per upcoming reminder in the `apscheduler_jobs` table, so the
 countdown survives restarts: a reminder that fell due while the process was down fires once when it
-comes back (misfire grace unlimited, coalesced), never twice (see reminders.py). A sync job re-reads
+comes back (misfire grace unlimited, coalesced), never twice: claimed in the database, then delivered, then
+recorded delivered, and one claimed but not delivered at a crash is delivered by the next pass (see
+reminders.py). A sync job re-reads
 the obligations every `scheduler_sync_seconds` and adds or removes reminder jobs to match; a wake job
 per waiting playbook run starts its next phase at its `wake_at`. Every `scheduler_sync_seconds` the
 escalate-and-deliver job moves every acknowledge-or-escalate chain whose ack timeout passed (playbook run or
@@ -35,7 +37,7 @@ from tocsin.db.engine import current_engine
 from tocsin.messages.escalations import advance_due_escalations
 from tocsin.messages.queue import deliver_due
 from tocsin.models import RunStatus
-from tocsin.obligations.reminders import desired_jobs, fire_reminder
+from tocsin.obligations.reminders import DELIVERY_LOCK, deliver_claimed, desired_jobs, fire_reminder
 
 log = logging.getLogger("tocsin.obligations.scheduler")
 JOBS_TABLE = "apscheduler_jobs"
@@ -151,7 +153,9 @@ def escalate_and_deliver() -> int:
     """The resident scheduler's interval job (module-level: APScheduler pickles it): move the due chains, then
     deliver what is due (their pages, and the retries whose backoff is over)."""
     advance_due_escalations()
-    return deliver_due()
+    deliver_claimed()  # reminders claimed before a crash and not delivered: once, now
+    with DELIVERY_LOCK:
+        return deliver_due()
 
 
 @dataclass
@@ -179,7 +183,9 @@ def run_pass() -> PassReport:
     report = PassReport(reminders=send_due_reminders())
     report.escalations = advance_due_escalations()
     report.runs_woken = wake_due_runs()
-    report.delivered = deliver_due()  # and retry the messages whose backoff is over
+    deliver_claimed()  # reminders claimed before a crash and not delivered
+    with DELIVERY_LOCK:
+        report.delivered = deliver_due()  # and retry the messages whose backoff is over
     return report
 
 

@@ -16,8 +16,10 @@ from tocsin.models.enums import WaveStatus
 from tocsin.wave.run import delivery_status_counts, wave_status
 from tocsin.wave.status import BATCHES, FAILED, QUEUED, SENT_STATUSES, of_incident, status_counts
 
-# The report's outcomes, in the order a progress bar shows them.
+# The report's outcomes, in the order a progress bar shows them; then those only a crash brings, shown when a
+# run has any: rows held in doubt (waiting for a decision) and rows someone decided to skip.
 OUTCOMES = ("sent", "already_sent", "suppressed", "invalid", "failed")
+AFTER_A_CRASH = ("held", "skipped")
 
 
 def live_counts(session: Session, incident_id: int) -> dict[int, dict[str, int]]:
@@ -40,7 +42,8 @@ def progress(status: str, counts: dict[str, int], live: dict[str, int]) -> dict[
             "segments": [],
         }
     rows = counts.get("rows", 0)
-    handled = sum(counts.get(k, 0) for k in OUTCOMES)
+    shown = OUTCOMES + tuple(k for k in AFTER_A_CRASH if counts.get(k, 0))
+    handled = sum(counts.get(k, 0) for k in shown)
     return {
         "done": True,
         "fraction": min(1.0, handled / rows) if rows else 1.0,
@@ -48,8 +51,7 @@ def progress(status: str, counts: dict[str, int], live: dict[str, int]) -> dict[
         "in_flight": 0,
         "failed": counts.get("failed", 0),
         "segments": [
-            {"outcome": k, "count": counts.get(k, 0), "share": counts.get(k, 0) / rows if rows else 0.0}
-            for k in OUTCOMES
+            {"outcome": k, "count": counts.get(k, 0), "share": counts.get(k, 0) / rows if rows else 0.0} for k in shown
         ],
     }
 

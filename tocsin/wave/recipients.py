@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tocsin.core.errors import InvalidInput
+from tocsin.wave.recipient_text import check_utf8
 
 # The address shape SendGrid accepts (kept in step with notifications.sendgrid_batches; a test checks it).
 EMAIL_PATTERN = re.compile(r"^[^@\s\"<>(),;:]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
@@ -169,7 +170,7 @@ def is_jsonl(path: Path) -> bool:
         return True
     if path.suffix.lower() == ".csv":
         return False
-    with path.open(encoding="utf-8-sig") as handle:
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:  # the encoding is check_utf8's to refuse
         for line in handle:
             if line.strip():
                 return line.lstrip().startswith("{")
@@ -177,11 +178,31 @@ def is_jsonl(path: Path) -> bool:
 
 
 def read_recipients(path: str | Path) -> Iterator[Row]:
-    """Every row of the file, in order: `Recipient`s and `InvalidRow`s (streamed; constant memory)."""
+    """Every row of the file, in order: `Recipient`s and `InvalidRow`s (streamed; constant memory). A file
+    that is not UTF-8, or has no rows, is refused here, before the caller creates anything."""
     source = Path(path)
     if not source.is_file():
         raise InvalidInput("recipient file not found", where=str(source))
-    return _jsonl_rows(source) if is_jsonl(source) else _csv_rows(source)
+    check_utf8(source)
+    jsonl = is_jsonl(source)
+    rows = _jsonl_rows(source) if jsonl else _csv_rows(source)
+    first = next(rows, None)  # also raises the header's problems (no email column) now
+    if first is None:
+        raise InvalidInput(_nothing_to_send(source, jsonl), where=f"{source.name}:1")
+    return _prepend(first, rows)
+
+
+def _nothing_to_send(source: Path, jsonl: bool) -> str:
+    if source.stat().st_size == 0:
+        return f"file {source.name} has no recipients: it is empty (0 bytes)"
+    if jsonl:
+        return f"file {source.name} has no recipients: it has no JSON lines"
+    return f"file {source.name} has no recipients: line 1 is the header and nothing follows"
+
+
+def _prepend(first: Row, rest: Iterator[Row]) -> Iterator[Row]:
+    yield first
+    yield from rest
 
 
 def count_rows(path: str | Path) -> int:

@@ -8,20 +8,21 @@ Flow, per chunk of rows (streamed; memory stays flat for a million recipients):
    reported as a duplicate;
 3. the chunk's delivery rows are written `queued` and committed BEFORE the chunk goes to the provider;
 4. the chunk is released to the worker, saying which of its rows go out, under which message id and in
-   which batch; the worker builds, encodes and posts them (a few chunks in flight), and as soon as the
-   provider answers, the chunk's batch is marked `accepted` (with provider id and attempts), and any
-   message answered otherwise is marked on its own row (`failed`, or accepted under another provider id):
-   on PostgreSQL by a thread on its own connection, on SQLite (one writer) in the next commit.
+   which batch; the worker builds its emails and posts its request through the batch journal
+   (tocsin.wave.journal): one request in flight at a time, its batch marked `posted` and committed before
+   it leaves and its answer (the batch `accepted`, with provider id and attempts; any message answered
+   otherwise on its own row) committed before the next one leaves.
 
-A rerun after a crash sends only rows not accepted. Residual risk (no idempotency key at SendGrid): a
-chunk the provider accepted in the instant before a crash, before it was marked, is sent again on the
-rerun; the report counts such rows as `resent_in_doubt` and the Event Webhook shows any duplicate.
+A rerun after a crash sends every row not accepted, except the rows of the one request that was in flight
+when the process died (posted, never answered: the provider may or may not have taken it; SendGrid has no
+idempotency key). Those are held, counted as `held`, and wait for a decision (tocsin.wave.in_doubt: resend
+or skip) while the rest of the wave goes on; rows someone decided to skip are counted as `skipped`. Rows a
+crash left queued but never posted are sent without doubt.
 The service commits as it goes (per chunk), so it takes a session it may commit, not a session_scope.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from tocsin.models.enums import WaveStatus
 from tocsin.notifications.base import Channel
 from tocsin.notifications.message import EmailMessage
 from tocsin.wave.drafts import ContentSource, sendable_content
+from tocsin.wave.journal import BatchJournal
 from tocsin.wave.plan import (
     DRAFT,
     EMAIL,
@@ -52,13 +54,12 @@ from tocsin.wave.plan import (
 )
 from tocsin.wave.recipients import InvalidRow, Row, read_recipients
 from tocsin.wave.sender import Answer, JobRow
-from tocsin.wave.status import DELIVERIES, QUEUED, SENT_STATUSES, of_incident, status_counts
+from tocsin.wave.status import DELIVERIES, SENT_STATUSES, SKIPPED, of_incident, status_counts
 from tocsin.wave.store import (
-    BackgroundMarks,
+    hold_batches,
     incident_wave_lock,
     insert_queued,
     known_addresses,
-    mark_results,
     new_batch,
     requeue,
 )
@@ -81,7 +82,8 @@ class WaveReport:
     suppressed: int = 0
     invalid: int = 0
     failed: int = 0
-    resent_in_doubt: int = 0
+    held: int = 0  # rows of an in-doubt request, not sent: waiting for a decision
+    skipped: int = 0  # rows someone decided not to send again
     invalid_rows: list[InvalidRow] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
 
@@ -93,7 +95,8 @@ class WaveReport:
             "suppressed": self.suppressed,
             "invalid": self.invalid,
             "failed": self.failed,
-            "resent_in_doubt": self.resent_in_doubt,
+            "held": self.held,
+            "skipped": self.skipped,
         }
 
 
@@ -133,8 +136,6 @@ class _WaveRun:
         self.channel = channel
         self.custom_args = {d.draft_id: custom_args_for(d, f"INC-{wave.incident_id}") for d in drafts}
         self.report = WaveReport(self.wave_id, wave.incident_id, channel.name)
-        self._unsaved = False  # results recorded since the last commit
-        self.marks: BackgroundMarks | None = None
 
     def prepare(self, chunk: ChunkPlan) -> tuple[int, Selection] | None:
         """Classify a planned chunk against the database and write its delivery rows, in a batch of their own
@@ -157,6 +158,7 @@ class _WaveRun:
         new_rows: list[tuple[object, ...]] = []
         reused_rows: list[dict[str, object]] = []
         selection: list[tuple[int, str]] = []
+        held: list[int] = []  # in-doubt batches found in this chunk
         for index, plan in enumerate(planned):
             line, draft_id, email, name, jurisdiction, substitutions, message = plan
             if email in suppressed:
@@ -173,7 +175,13 @@ class _WaveRun:
             if found.status in SENT_STATUSES:
                 report.already_sent += 1
                 continue
-            report.resent_in_doubt += found.status == QUEUED
+            if found.status == SKIPPED:
+                report.skipped += 1
+                continue
+            if found.in_doubt:  # its request was in flight when a run died: wait for a decision
+                report.held += 1
+                held.append(found.batch_id)
+                continue
             reused_rows.append(
                 {
                     "key_email": email,
@@ -185,6 +193,7 @@ class _WaveRun:
                 }
             )
             selection.append((index, found.message_id))
+        hold_batches(self.session, held, utcnow())
         if not selection:
             return None
         batch_id = new_batch(self.session, wave_id)
@@ -206,10 +215,7 @@ class _WaveRun:
         self.report.invalid_rows.append(InvalidRow(line, reason))
 
     def record(self, answers: list[Answer]) -> None:
-        """Mark the rows (PostgreSQL: by the background thread; SQLite, one writer at a time: here, committed
-        with the next chunk) and count them."""
-        if not answers:
-            return
+        """Count what the provider said (the sender's journal has already marked the rows)."""
         for _batch, groups in answers:
             for group in groups:
                 if group.accepted:
@@ -217,26 +223,13 @@ class _WaveRun:
                 else:
                     self.report.failed += len(group.message_ids)
                     self.report.failures[group.error or "refused"] += len(group.message_ids)
-        if self.marks is not None:
-            self.marks.put(answers)
-            return
-        if not self.session.in_transaction():
-            _sqlite_commit_without_fsync(self.session)
-        now = utcnow()
-        for answer in answers:
-            mark_results(self.session.connection(), answer, now)
-        self._unsaved = True
 
     def send_all(self, worker: Worker, in_flight: int, progress: Progress | None) -> None:
-        """Per chunk: write its rows `queued` and commit (with the results recorded meanwhile), then release it
-        to the worker; while the worker is sending, up to COMMIT_CHUNKS chunks share one commit. At most
-        `in_flight` sends run and a few more chunks wait released, so the worker never idles while this
-        process writes the next chunks."""
+        """Per chunk: write its rows `queued` and commit, then release it to the worker; while the worker is
+        sending, up to COMMIT_CHUNKS chunks share one commit. A few chunks wait released, so the worker never
+        idles while this process writes the next chunks."""
         ahead = max(1, in_flight) + COMMIT_CHUNKS
         written: list[tuple[ChunkPlan, int, Selection]] = []  # chunks whose rows are written, not committed yet
-        bind = self.session.get_bind()
-        if bind.dialect.name == "postgresql":
-            self.marks = BackgroundMarks(bind)  # type: ignore[arg-type]
         try:
             for chunk in worker:
                 if not self.session.in_transaction():
@@ -248,44 +241,26 @@ class _WaveRun:
                     written.append((chunk, *job))
                 if len(written) < COMMIT_CHUNKS and worker.outstanding and written:
                     continue  # the worker is sending: one commit for several chunks
-                self.record(worker.collect(block=False))
                 self.session.commit()  # queued rows are durable before their request leaves
-                self._unsaved = False
+                self.record(worker.collect(block=False))
                 for released in written:
                     worker.release(*released)
                 written.clear()
                 while worker.outstanding > ahead:
-                    self._wait(worker)
+                    self.record(worker.collect(block=True))
                 if progress is not None:
                     progress(self.report)
-            if written:
-                self.session.commit()
-                self._unsaved = False
-                for released in written:
-                    worker.release(*released)
+            self.session.commit()
+            for released in written:
+                worker.release(*released)
             while worker.outstanding:
-                self._wait(worker)
+                self.record(worker.collect(block=True))
                 if progress is not None:
                     progress(self.report)
-            if self._unsaved:
-                self.session.commit()
-            if self.marks is not None:
-                self.marks.close()
             worker.close()
         except BaseException:
             worker.abort()
-            if self.marks is not None:
-                with contextlib.suppress(BaseException):
-                    self.marks.close()  # what was recorded is marked before the wave stops
             raise
-
-    def _wait(self, worker: Worker) -> None:
-        """Block until a send finishes and record it; what was recorded before is committed first, so that a
-        wave waiting on the provider never holds accepted rows unmarked."""
-        if self._unsaved:
-            self.session.commit()
-            self._unsaved = False
-        self.record(worker.collect(block=True))
 
 
 def run_wave(
@@ -340,8 +315,8 @@ def run_wave(
             plan_chunk(chunk, chooser, run.wave_id, seq)
             for seq, chunk in enumerate(chunked(_prepend(first, rows), chunk_size))
         )
-        # forked before the wave starts a thread of its own (the marks on PostgreSQL)
-        worker = start_worker(planned, channel, run.build, in_flight, READ_AHEAD)
+        journal = BatchJournal(session.get_bind())  # type: ignore[arg-type]
+        worker = start_worker(planned, channel, run.build, in_flight, READ_AHEAD, journal.send_batch)
         try:
             run.send_all(worker, in_flight, progress)
         except BaseException:

@@ -3,7 +3,9 @@
 The wave's worker (tocsin.wave.worker) turns each released chunk into a `Job`: its delivery batch and
 plain `JobRow` tuples; what the provider said comes back as an `Answer`: the batch and its `ResultGroup`s
 (one per outcome, usually one per request). `ThreadSender` runs jobs on worker threads, at most
-`in_flight` at once, for a wave whose channel runs in the wave's own process.
+`in_flight` at once, for a wave whose channel runs in the wave's own process. How a job's messages are
+posted is a `PostBatch`: the wave's is `BatchJournal.send_batch` (tocsin.wave.journal), which records the
+request durably before it leaves; `post_unrecorded` only sends (tests of the sending machinery alone).
 """
 
 from __future__ import annotations
@@ -33,9 +35,17 @@ class ResultGroup(NamedTuple):
 
 
 Answer = tuple[int, list[ResultGroup]]  # (delivery batch id, what the provider said of its messages)
+# (channel, delivery batch id, its messages built when called) -> what the provider said
+PostBatch = Callable[[Channel, int, Callable[[], Sequence[EmailMessage]]], list[ResultGroup]]
 
 
-def sent_and_grouped(channel: Channel, messages: list[EmailMessage]) -> list[ResultGroup]:
+def post_unrecorded(
+    channel: Channel, batch_id: int, messages: Callable[[], Sequence[EmailMessage]]
+) -> list[ResultGroup]:
+    return sent_and_grouped(channel, list(messages()))
+
+
+def sent_and_grouped(channel: Channel, messages: Sequence[EmailMessage]) -> list[ResultGroup]:
     """Send and group what the provider said: from the channel's own outcomes where it gives them (SendGrid:
     one per request), else from its results per message."""
     grouped = getattr(channel, "send_grouped", None)
@@ -59,8 +69,8 @@ def group_outcomes(outcomes: Sequence[SendOutcome]) -> list[ResultGroup]:
 
 
 class ThreadSender:
-    def __init__(self, channel: Channel, build: Builder, in_flight: int) -> None:
-        self._send: Callable[[Job], Answer] = lambda job: (job[0], sent_and_grouped(channel, build(job[1])))
+    def __init__(self, channel: Channel, build: Builder, in_flight: int, post: PostBatch = post_unrecorded) -> None:
+        self._send: Callable[[Job], Answer] = lambda job: (job[0], post(channel, job[0], lambda: build(job[1])))
         self._pool = ThreadPoolExecutor(max(1, in_flight), thread_name_prefix="wave")
         self._pending: deque[Future[Answer]] = deque()
         self.outstanding = 0

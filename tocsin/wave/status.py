@@ -20,6 +20,7 @@ WAVES = NoticeWave.__table__  # type: ignore[attr-defined]
 
 # The values as plain strings: the wave's hot path and hand-written SQL compare and write these.
 QUEUED, ACCEPTED, FAILED = DeliveryStatus.queued.value, DeliveryStatus.accepted.value, DeliveryStatus.failed.value
+SKIPPED = DeliveryStatus.skipped.value
 # Statuses meaning the provider took the message: never sent again.
 SENT_STATUSES = frozenset(
     s.value
@@ -42,6 +43,12 @@ WITH_BATCH = DELIVERIES.join(BATCHES, BATCHES.c.id == DELIVERIES.c.batch_id)
 # The same as SQL text, for the wave's hand-written statements (`d` is delivery, `b` its batch).
 STATUS_SQL = f"CASE WHEN d.status = '{QUEUED}' AND b.accepted_at IS NOT NULL THEN '{ACCEPTED}' ELSE d.status END"
 WITH_BATCH_SQL = f"{DELIVERIES.name} d JOIN {BATCHES.name} b ON b.id = d.batch_id"
+# A queued row whose batch's request left (posted) and was never answered, with no decision yet: in doubt
+# (see tocsin.wave.journal). 1 or 0.
+IN_DOUBT_SQL = (
+    f"CASE WHEN d.status = '{QUEUED}' AND b.posted_at IS NOT NULL AND b.accepted_at IS NULL "
+    "AND b.decision IS NULL THEN 1 ELSE 0 END"
+)
 
 
 def of_wave(wave_id: int) -> ColumnElement[bool]:

@@ -9,24 +9,30 @@ from __future__ import annotations
 
 import fcntl
 import os
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from queue import Queue
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, bindparam, text, update
 from sqlmodel import Session
 
-from tocsin.core.clocks import utcnow
 from tocsin.core.errors import Conflict
 from tocsin.models.delivery import Suppression
 from tocsin.wave.sender import Answer
-from tocsin.wave.status import ACCEPTED, BATCHES, DELIVERIES, FAILED, QUEUED, STATUS_SQL, WITH_BATCH_SQL
+from tocsin.wave.status import (
+    ACCEPTED,
+    BATCHES,
+    DELIVERIES,
+    FAILED,
+    IN_DOUBT_SQL,
+    QUEUED,
+    STATUS_SQL,
+    WITH_BATCH_SQL,
+)
 
 SUPPRESSIONS = Suppression.__table__  # type: ignore[attr-defined]
 _ADVISORY_NAMESPACE = 0x70C5  # first key of pg_try_advisory_lock(int, int): "tocsin wave"
@@ -37,6 +43,8 @@ class ExistingDelivery:
     message_id: str
     status: str
     wave_id: int
+    batch_id: int
+    in_doubt: bool  # queued in a batch whose request left and was never answered, and nobody decided yet
 
 
 def _matching(connection: Connection, column: str, values: Sequence[Any]) -> tuple[str, tuple[Any, ...]]:
@@ -64,20 +72,29 @@ def known_addresses(
     by_email, email_parameters = _matching(connection, "email", emails)
     by_draft, draft_parameters = _matching(connection, "draft_id", sorted(draft_ids))
     sql = (
-        f"SELECT d.draft_id, d.email, d.message_id, {STATUS_SQL}, d.wave_id FROM {WITH_BATCH_SQL} "
-        f"WHERE d.{by_email} AND d.{by_draft} "
-        f"UNION ALL SELECT NULL, email, NULL, NULL, NULL FROM {SUPPRESSIONS.name} WHERE {by_email}"
+        f"SELECT d.draft_id, d.email, d.message_id, {STATUS_SQL}, d.wave_id, d.batch_id, {IN_DOUBT_SQL} "
+        f"FROM {WITH_BATCH_SQL} WHERE d.{by_email} AND d.{by_draft} "
+        f"UNION ALL SELECT NULL, email, NULL, NULL, NULL, NULL, NULL FROM {SUPPRESSIONS.name} WHERE {by_email}"
     )
     suppressed: set[str] = set()
     existing: dict[tuple[int, str], ExistingDelivery] = {}
-    for draft_id, email, message, status, wave in connection.exec_driver_sql(
+    for draft_id, email, message, status, wave, batch, in_doubt in connection.exec_driver_sql(
         sql, email_parameters + draft_parameters + email_parameters
     ):
         if draft_id is None:
             suppressed.add(email)
         else:
-            existing[(draft_id, email)] = ExistingDelivery(message, status, wave)
+            existing[(draft_id, email)] = ExistingDelivery(message, status, wave, batch, bool(in_doubt))
     return suppressed, existing
+
+
+def hold_batches(session: Session, batch_ids: Iterable[int], now: datetime) -> None:
+    """Mark in-doubt batches held (the first run that found them), so `tocsin wave in-doubt` lists them."""
+    ids = sorted(set(batch_ids))
+    if ids:
+        session.connection().execute(
+            update(BATCHES).where(BATCHES.c.id.in_(ids), BATCHES.c.held_at.is_(None)).values(held_at=now)
+        )
 
 
 QUEUED_COLUMNS = ("draft_id", "email", "name", "jurisdiction", "substitutions", "message_id")
@@ -223,52 +240,6 @@ def mark_results(connection: Connection, answer: Answer, now: datetime) -> None:
                 f"WHERE {condition}",
                 ((group.error or "refused")[:2000], group.attempts, *parameters),
             )
-
-
-class BackgroundMarks:
-    """PostgreSQL: results marked by a thread on a connection of its own, each batch committed at once, so
-    that the server runs these UPDATEs while the wave writes the next chunk on its own connection (the rows
-    were committed `queued` before their request left, so the two never touch an uncommitted row)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._queue: Queue[list[Answer] | None] = Queue()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="wave-marks", daemon=True)
-        self._thread.start()
-
-    def put(self, answers: list[Answer]) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put(answers)
-
-    def close(self) -> None:
-        """Wait until every result handed over is committed."""
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-    def _run(self) -> None:
-        with self._engine.connect() as connection:
-            while True:
-                answers = self._queue.get()
-                batch = [answers]
-                while answers is not None and not self._queue.empty():  # everything waiting: one commit
-                    answers = self._queue.get()
-                    batch.append(answers)
-                try:
-                    if self._error is None:
-                        now = utcnow()
-                        for handed in batch:
-                            for answer in handed or ():
-                                mark_results(connection, answer, now)
-                        connection.commit()
-                except BaseException as error:  # raised to the wave at its next put() or close()
-                    self._error = error
-                    connection.rollback()
-                if answers is None:
-                    return
 
 
 @contextmanager

@@ -10,13 +10,14 @@ was released, and hands back what the provider said as `Answer`s.
 Two ways to run, one interface (`Worker`):
 
 * `WorkerProcess`, for a channel that can run in a forked process (`fork_safe = True`, the SendGrid
-  sender): a reader process reads and plans the file, and a sender process builds, encodes and posts the
-  released chunks' emails on threads of its own, so that the reading, the sending and the wave's database
-  work run beside each other on the machine's cores. A chunk is pickled once, as plain tuples, in the
-  reader; the wave reads it and hands the same bytes on with the release. Both children die with the
-  wave (PR_SET_PDEATHSIG): a killed wave never leaves a sender behind that would post rows the rerun sends
-  again, and when the wave stops early they are killed (what the sender had posted is in doubt, as after
-  a crash; nothing was posted that the wave had not committed).
+  sender): a reader process reads and plans the file, and a sender process builds the released chunks'
+  emails on threads of its own and posts them one request at a time through the batch journal, so that
+  the reading, the sending and the wave's database work run beside each other on the machine's cores. A
+  chunk is pickled once, as plain tuples, in the reader; the wave reads it and hands the same bytes on
+  with the release. Both children die with the wave (PR_SET_PDEATHSIG): a killed wave never leaves a
+  sender behind that would post rows the rerun sends again, and when the wave stops early they are killed
+  (the one request the sender had in flight is in doubt, as after a crash, and held by the next run:
+  tocsin.wave.journal; nothing was posted that the wave had not committed).
 * `LocalWorker`, for any other channel (the outbox, test doubles) or where fork is not available: a
   thread reads ahead (tocsin.wave.reader) and worker threads send (tocsin.wave.sender).
 """
@@ -41,7 +42,7 @@ from typing import Any, NoReturn, Protocol
 from tocsin.notifications.base import Channel
 from tocsin.wave.plan import DRAFT, EMAIL, MESSAGE_ID, NAME, SUBSTITUTIONS, ChunkPlan
 from tocsin.wave.reader import read_ahead
-from tocsin.wave.sender import Answer, Builder, JobRow, ThreadSender, sent_and_grouped
+from tocsin.wave.sender import Answer, Builder, JobRow, PostBatch, ThreadSender, post_unrecorded
 
 # Which planned rows of a chunk go out, by their index in `ChunkPlan.planned`, and under which message id;
 # None: every planned row, under its planned id (a first wave's every chunk).
@@ -84,12 +85,14 @@ class Worker(Protocol):
         ...
 
 
-def start_worker(chunks: Iterator[ChunkPlan], channel: Channel, build: Builder, in_flight: int, depth: int) -> Worker:
-    """A worker for `chunks` (a lazy iterator: planning happens in the worker) and `channel`; call it before
-    the wave starts threads of its own, since it may fork."""
+def start_worker(
+    chunks: Iterator[ChunkPlan], channel: Channel, build: Builder, in_flight: int, depth: int, post: PostBatch
+) -> Worker:
+    """A worker for `chunks` (a lazy iterator: planning happens in the worker) and `channel`, posting each batch
+    through `post`; call it before the wave starts threads of its own, since it may fork."""
     if getattr(channel, "fork_safe", False) and "fork" in multiprocessing.get_all_start_methods():
-        return WorkerProcess(chunks, channel, build, in_flight)
-    return LocalWorker(chunks, channel, build, in_flight, depth)
+        return WorkerProcess(chunks, channel, build, in_flight, post)
+    return LocalWorker(chunks, channel, build, in_flight, depth, post)
 
 
 def job_rows(chunk: ChunkPlan, selection: Selection) -> list[JobRow]:
@@ -102,10 +105,16 @@ def job_rows(chunk: ChunkPlan, selection: Selection) -> list[JobRow]:
 
 class LocalWorker:
     def __init__(
-        self, chunks: Iterator[ChunkPlan], channel: Channel, build: Builder, in_flight: int, depth: int
+        self,
+        chunks: Iterator[ChunkPlan],
+        channel: Channel,
+        build: Builder,
+        in_flight: int,
+        depth: int,
+        post: PostBatch = post_unrecorded,
     ) -> None:
         self._chunks = read_ahead(chunks, depth)
-        self._sender = ThreadSender(channel, build, in_flight)
+        self._sender = ThreadSender(channel, build, in_flight, post)
 
     @property
     def outstanding(self) -> int:
@@ -135,7 +144,14 @@ class WorkerProcess:
     crosses from the reader to the wave once, pickled as plain tuples; the wave keeps those bytes and hands
     them on to the sender with the release, so no row is pickled twice."""
 
-    def __init__(self, chunks: Iterator[ChunkPlan], channel: Channel, build: Builder, in_flight: int) -> None:
+    def __init__(
+        self,
+        chunks: Iterator[ChunkPlan],
+        channel: Channel,
+        build: Builder,
+        in_flight: int,
+        post: PostBatch = post_unrecorded,
+    ) -> None:
         context = multiprocessing.get_context("fork")
         self._chunk_pipe, chunks_out = context.Pipe(duplex=False)
         with contextlib.suppress(OSError):  # not Linux, or above the system's limit: the default size
@@ -151,7 +167,7 @@ class WorkerProcess:
         ours = [self._chunk_pipe, self._job_pipe, self._answer_pipe]
         self._sender = context.Process(
             target=_child,
-            args=(_send, jobs_in, answers_out, ours, channel, build, max(1, in_flight), os.getpid()),
+            args=(_send, jobs_in, answers_out, ours, channel, build, post, max(1, in_flight), os.getpid()),
             name="tocsin-wave-sender",
         )
         self._sender.daemon = True
@@ -268,6 +284,7 @@ def _send(
     parent_ends: Sequence[Connection],
     channel: Channel,
     build: Builder,
+    post: PostBatch,
     in_flight: int,
     parent: int,
 ) -> None:
@@ -281,7 +298,7 @@ def _send(
     def send(batch_id: int, selection: Selection, data: bytes) -> None:
         try:
             rows = job_rows(_unpickled(data), selection)
-            answer: tuple[Any, BaseException | None] = ((batch_id, sent_and_grouped(channel, build(rows))), None)
+            answer: tuple[Any, BaseException | None] = ((batch_id, post(channel, batch_id, lambda: build(rows))), None)
         except BaseException as error:  # handed to the wave, which stops
             answer = (None, portable(error))
         with answer_lock:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tocsin.flows.launch_files import file_inputs
 from tocsin.templates.loader import available, read_manifest
 
 from tocsin.wave.recipients import email_problem, normalise_email
@@ -45,17 +46,6 @@ def human_label(name: str) -> str:
     words = [_WORDS.get(word, word) for word in name.replace("-", "_").split("_") if word]
     text = " ".join(words) or name
     return text[:1].upper() + text[1:]
-
-
-def file_inputs(playbook: Any) -> dict[str, str]:
-    """Input name -> recipients | mentions, for the inputs the playbook's steps read as files."""
-    found: dict[str, str] = {}
-    for step in playbook.steps:
-        if step.type == "notice_wave":
-            found[step.recipients_input] = "recipients"
-        elif step.type == "watch_sentiment":
-            found.setdefault("mentions", "mentions")
-    return found
 
 
 def template_names(playbook: Any) -> list[str]:

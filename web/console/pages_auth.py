@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
+from tocsin.web.auth import client_address
 from tocsin.web.console.render import page
 from tocsin.web.console.session import checked_form, current_viewer, end_session, start_session
 
@@ -51,21 +52,20 @@ def login(request: Request, form: CheckedForm) -> Response:
     password = str(form.get("password") or "")
     target = safe_next(str(form.get("next") or ""))
     throttle = Throttle(settings.web_login_attempts, timedelta(minutes=settings.web_lockout_minutes))
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     try:
         with session_scope() as session:
-            person = authenticate(session, handle, password, client=client, throttle=throttle)
-            person_handle, password_hash = person.handle, person.password_hash
+            person_handle = authenticate(session, handle, password, client=client, throttle=throttle).handle
     except LoginRefused as refused:
-        status = 429 if "too many" in str(refused) else 401
+        status = 429 if refused.throttled else 401
         context = {"next": target, "handle": handle[:64], "error": str(refused)}
         return page(request, "login.html", context, status_code=status)
-    start_session(request, person_handle, password_hash)
+    start_session(request, person_handle)
     request.state.viewer = False  # forget the anonymous viewer of this request
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/logout")
 def logout(request: Request, _form: CheckedForm) -> Response:
-    end_session(request)
+    end_session(request)  # revokes the server-side session: a copy of the cookie no longer logs in
     return RedirectResponse("/login", status_code=303)

@@ -1,11 +1,12 @@
 """The launch-playbook page: GET /incidents/{id}/launch (the built-in playbooks; `?playbook=NAME` opens its
 inputs form) and POST /incidents/{id}/launch (multipart: typed inputs and uploaded recipient / mention files).
 
-Order of a launch: the policy first (`authorize`, the same check the launch action makes: a refusal is on the
-timeline as `playbook.launch_refused` and nothing the person sent is read or stored), then the typed inputs and
-the uploaded files are checked (a bad row refuses the whole form with its line number, nothing launched, the
-stored file removed), then the launch action (`tocsin.incidents.actions.launch`, as `tocsin launch`) runs as
-the viewer.
+Order of a launch: the log-in (`viewer`: an anonymous post is redirected before its body is read, since the
+form is read by the `checked_form` dependency declared after it), the form's CSRF token, then the policy
+(`authorize`, the same check the launch action makes: a refusal is on the timeline as `playbook.launch_refused`
+and no file the person sent is stored), then the typed inputs and the uploaded files are checked (a bad row
+refuses the whole form with its line number, nothing launched, the stored file removed), then the launch action
+(`tocsin.incidents.actions.launch`, as `tocsin launch`) runs as the viewer.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import col, select
 from starlette.datastructures import FormData
+from tocsin.flows.launch_files import UPLOAD_PREFIX
 from tocsin.models.playbook_run import PlaybookRun
 from tocsin.playbooks.loader import get_built_in
 from tocsin.web.console.launch_inputs import InputField, Problems, check_values, input_fields, variable_kinds
 from tocsin.web.console.pages_incidents import built_in_playbooks, incident_id_of, incident_summary, refusal_of, text
 from tocsin.web.console.render import page
 from tocsin.web.console.session import Viewer, checked_form, flash, viewer
-from tocsin.web.console.uploads import discard, file_problems, is_upload, store_upload
+from tocsin.web.console.uploads import discard, file_problems, is_upload, store_upload, upload_id_of
 
 from tocsin.core.acting import acting
 from tocsin.core.config import Settings
@@ -85,10 +87,10 @@ def _authorize(incident_id: int, who: Viewer) -> None:
 
 def _store_files(
     form: FormData, fields: list[InputField], settings: Settings, incident_id: int, problems: Problems
-) -> tuple[dict[str, str], list[Path]]:
-    """Store and check every uploaded file: input name -> stored path for the good ones; what is wrong with the
+) -> tuple[dict[str, Path], list[Path]]:
+    """Store and check every uploaded file: input name -> stored file for the good ones; what is wrong with the
     others goes into `problems` (their stored copies are in the returned list too, to be discarded)."""
-    inputs: dict[str, str] = {}
+    good: dict[str, Path] = {}
     stored: list[Path] = []
     for field in fields:
         if field.widget != "file" or field.file_kind is None:
@@ -105,12 +107,12 @@ def _store_files(
             name = str(getattr(upload, "filename", ""))[:80]
             problems.setdefault(field.name, []).extend([f"{name} was refused", *bad])
         else:
-            inputs[field.name] = str(path)
-    return inputs, stored
+            good[field.name] = path
+    return good, stored
 
 
 def _run_recorded(incident_id: int, playbook: str, inputs: dict[str, Any]) -> bool:
-    """True when a run of `playbook` on the incident holds these inputs (its files must then stay)."""
+    """True when a run of `playbook` on the incident holds these stored files (they must then stay)."""
     with session_scope() as session:
         latest = session.exec(
             select(PlaybookRun)
@@ -122,7 +124,8 @@ def _run_recorded(incident_id: int, playbook: str, inputs: dict[str, Any]) -> bo
 
 @router.post("/incidents/{incident}/launch")
 def launch(request: Request, incident: str, who: LoggedIn, form: CheckedForm) -> Response:
-    """`tocsin launch INCIDENT PLAYBOOK -i NAME=VALUE ...` as the viewer (the commander or an admin)."""
+    """`tocsin launch INCIDENT PLAYBOOK -i NAME=VALUE ...` as the viewer (the commander or an admin). `who` is
+    declared before `form`: FastAPI solves them in order, so an anonymous post is redirected unread."""
     settings: Settings = request.app.state.settings
     incident_id = incident_id_of(incident)
     playbook = get_built_in(text(form, "playbook"))
@@ -134,11 +137,11 @@ def launch(request: Request, incident: str, who: LoggedIn, form: CheckedForm) ->
     if problems:
         discard(stored)
         return _form_page(request, incident_id, who, playbook.name, values=typed, problems=problems, status=422)
-    inputs.update(files)
+    inputs.update({name: UPLOAD_PREFIX + upload_id_of(path) for name, path in files.items()})  # never a path
     try:
         run = actions.launch(who.actor, incident_id, playbook.name, inputs)
     except BaseException:
-        if not (files and _run_recorded(incident_id, playbook.name, files)):
+        if not (files and _run_recorded(incident_id, playbook.name, {k: str(v) for k, v in files.items()})):
             discard(stored)
         raise
     flash(request, f"Playbook {playbook.name} launched (run {run['run']}): urgent steps {run['urgent']}.")

@@ -1,18 +1,18 @@
-"""Who is looking at the console: the log-in session in a signed cookie, and CSRF tokens for every form.
+"""Who is looking at the console: the log-in session kept on the server, and CSRF tokens for every form.
 
-The session cookie (Starlette's SessionMiddleware, signed with itsdangerous) holds the handle, a
-fingerprint of the person's password hash (a new password logs out every other session), the CSRF token
-and pending flash messages. It is HttpOnly, SameSite=Lax, Secure with `web_https_only`, and expires after
-`web_session_hours`. A tampered cookie fails its signature and counts as no session at all.
+The browser's cookie (Starlette's SessionMiddleware, signed with itsdangerous) holds a random session id, the
+CSRF token and pending flash messages; who is logged in is the server's `web_session` row behind that id
+(`tocsin.people.web_sessions`). Logging out revokes the row, so a copied cookie is dead afterwards; a new or
+removed password revokes every session of the person; a session ends after `web_session_idle_minutes` unused and
+`web_session_hours` after log-in. The cookie is HttpOnly, SameSite=Lax, Secure with `web_https_only`. A tampered
+cookie fails its signature and counts as no session at all.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import secrets
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -24,11 +24,13 @@ from tocsin.core.clocks import zone
 from tocsin.core.config import Settings
 from tocsin.core.errors import InvalidInput
 from tocsin.db.engine import session_scope
-from tocsin.people.directory import find_person
+from tocsin.people.server_key import server_secret
+from tocsin.people.web_sessions import open_session, revoke_session, session_person
 
 SESSION_COOKIE = "tocsin_session"
 TZ_COOKIE = "tz"
 CSRF_FIELD = "csrf_token"
+SESSION_ID = "sid"  # the cookie's key for the server-side session id
 
 
 class LoginRequired(Exception):
@@ -65,35 +67,26 @@ class Viewer:
 
 
 def secret_key(settings: Settings) -> str:
-    """`web_secret_key`, else a key generated once into $TOCSIN_HOME/web-secret (mode 0600)."""
-    if settings.web_secret_key is not None and settings.web_secret_key.get_secret_value():
-        return settings.web_secret_key.get_secret_value()
-    path: Path = settings.home / "web-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process wrote it first
-            pass
-        else:
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    """The key that signs the cookie: `web_secret_key`, else one generated once into $TOCSIN_HOME/web-secret."""
+    return server_secret(settings)
 
 
-def password_fingerprint(password_hash: str | None) -> str:
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
-
-
-def start_session(request: Request, handle: str, password_hash: str | None) -> None:
-    """A fresh session for a person who just logged in (new CSRF token: nothing from before carries over)."""
-    request.session.clear()
-    request.session.update(
-        {"handle": handle, "auth": password_fingerprint(password_hash), CSRF_FIELD: secrets.token_urlsafe(32)}
-    )
+def start_session(request: Request, handle: str) -> None:
+    """A fresh server-side session for a person who just logged in: any session the cookie named before is
+    revoked, and nothing from before (CSRF token, flashes) carries over."""
+    settings: Settings = request.app.state.settings
+    end_session(request)
+    with session_scope() as session:
+        session_id = open_session(session, handle, lifetime=timedelta(hours=settings.web_session_hours))
+    request.session.update({SESSION_ID: session_id, CSRF_FIELD: secrets.token_urlsafe(32)})
 
 
 def end_session(request: Request) -> None:
+    """Log out: the server-side session is revoked (a copy of the cookie is worth nothing), the cookie emptied."""
+    session_id = request.session.get(SESSION_ID)
+    if isinstance(session_id, str) and session_id:
+        with session_scope() as session:
+            revoke_session(session, session_id)
     request.session.clear()
 
 
@@ -140,22 +133,21 @@ def display_zone_for(request: Request, person_zone: str | None = None) -> str:
 
 
 def current_viewer(request: Request) -> Viewer | None:
-    """The logged-in viewer, or None (no session, unknown person, or the password changed since)."""
+    """The logged-in viewer, or None (no cookie, or its server-side session is revoked, expired or idle)."""
     cached: Any = getattr(request.state, "viewer", False)
     if cached is not False:
         return cached
     found: Viewer | None = None
-    handle = request.session.get("handle")
-    if handle:
+    session_id = request.session.get(SESSION_ID)
+    if isinstance(session_id, str) and session_id:
+        settings: Settings = request.app.state.settings
         with session_scope() as session:
-            person = find_person(session, str(handle))
-            stored = person.password_hash if person is not None else None
-            sent = str(request.session.get("auth"))
-            if person is not None and stored is not None and secrets.compare_digest(password_fingerprint(stored), sent):
+            person = session_person(session, session_id, idle=timedelta(minutes=settings.web_session_idle_minutes))
+            if person is not None:
                 zone_name = display_zone_for(request, person.timezone)
                 found = Viewer(person.handle, person.name, person.is_admin, zone_name)
         if found is None:
-            end_session(request)
+            request.session.clear()  # a dead session: the cookie forgets it
     request.state.viewer = found
     return found
 

@@ -1,11 +1,11 @@
-"""Recipient and mention files uploaded through the launch-playbook form.
+"""Recipient and mention files uploaded through the launch-playbook form and `POST /api/uploads`.
 
-An upload is stored under $TOCSIN_HOME/uploads/INC-<id>-<UTC time>-<random>/ as `recipients.csv` (or
-`.jsonl`) or `mentions.jsonl` (folder 0700, file 0600: they hold personal data), then read through the same
-readers a notice wave and a sentiment watch use. A file with a single bad row is refused with the line
-numbers, and removed, before anything is launched. The run's input is the stored file's path, exactly as
-`tocsin launch -i recipients=FILE.csv` passes it. `tocsin purge` removes these files after
-`recipient_retention_days` (recipients) or `mention_retention_days` (mentions), like drill files.
+An upload is stored in a new private folder under $TOCSIN_HOME/uploads (folder 0700, file 0600: they hold
+personal data), named by its upload id (`tocsin.flows.launch_files`), as `recipients.csv` (or `.jsonl`) or
+`mentions.jsonl`, then read through the same readers a notice wave and a sentiment watch use. A file with a
+single bad row is refused with the line numbers, and removed, before anything is launched. A launch input names
+it as `upload:<id>`, never by its path. `tocsin purge` removes these files after `recipient_retention_days`
+(recipients) or `mention_retention_days` (mentions), like drill files.
 """
 
 from __future__ import annotations
@@ -17,13 +17,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from tocsin.flows.launch_files import new_upload_folder
 from tocsin.sentiment.connectors import FileConnector, read_mentions
 
-from tocsin.core.clocks import utcnow
 from tocsin.core.errors import InvalidInput
 from tocsin.wave.recipients import InvalidRow, read_recipients
 
-UPLOADS = "uploads"
 MAX_LISTED = 10  # bad lines named in a refusal; the rest are counted
 _CHUNK = 1 << 20
 
@@ -40,20 +39,21 @@ def _suffix(kind: str, filename: str) -> str:
     return ".jsonl"
 
 
-def store_upload(upload: Any, kind: str, *, home: Path, incident_id: int) -> Path:
-    """Copy the uploaded file to a new private folder under home/uploads; returns its path."""
-    root = home / UPLOADS
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(root, 0o700)
-    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-    folder = root / f"INC-{incident_id}-{stamp}-{secrets.token_hex(4)}"
-    folder.mkdir(mode=0o700)
+def store_upload(upload: Any, kind: str, *, home: Path, incident_id: int | None = None) -> Path:
+    """Copy the uploaded file to a new private folder under home/uploads; returns its path (the folder's name is
+    the upload id, see `upload_id_of`)."""
+    _upload_id, folder = new_upload_folder(home, incident_id=incident_id)
     path = folder / f"{kind}{_suffix(kind, str(upload.filename))}"
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as target:
         upload.file.seek(0)
         shutil.copyfileobj(upload.file, target, _CHUNK)
     return path
+
+
+def upload_id_of(path: Path) -> str:
+    """The id a launch input names a stored upload by (`upload:<id>`)."""
+    return path.parent.name
 
 
 def discard(paths: list[Path]) -> None:
