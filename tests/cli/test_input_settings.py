@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import socket
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,18 @@ def test_a_malformed_database_url_is_one_line_exit_2_without_its_password(
     assert line.startswith("error: environment variable TOCSIN_DATABASE_URL")
     assert reason in line and line.endswith("(setting database_url)")
     assert "hunter2" not in line and "unexpected" not in line
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_without_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("TOCSIN_DATABASE_URL", f"postgresql+psycopg://tocsin:hunter2@127.0.0.1:{port}/tocsin")
+    refused = run_cli("incidents")
+    assert refused.exit_code == 1, refused.stderr
+    [line] = refused.stderr.strip().splitlines()
+    assert line.startswith("error: the database cannot be used (TOCSIN_DATABASE_URL): connection failed")
+    assert f"port {port}" in line and "hunter2" not in line and "unexpected" not in line
 
 
 @pytest.mark.parametrize("url", ["postgres://db.internal/tocsin", "sqlite:///tocsin.db"])

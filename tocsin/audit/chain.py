@@ -197,6 +197,7 @@ def check_chain(
     previous_hash = GENESIS
     expected_seq = 1
     legacy = keyed = 0
+    unverifiable: dict[str, list[ChainEvent]] = {}
     for event in events:
         if event.seq != expected_seq:
             kind = "missing" if event.seq > expected_seq else "out of order"
@@ -239,18 +240,23 @@ def check_chain(
             keyed += 1
             key = keys.get(event.key_id)
             if key is None:
-                problems.append(
-                    ChainProblem(
-                        event.seq,
-                        event.id,
-                        f"signed with audit key {event.key_id}, which is not available here "
-                        "(TOCSIN_AUDIT_KEY / TOCSIN_AUDIT_RETIRED_KEYS): cannot be verified",
-                    )
-                )
+                unverifiable.setdefault(event.key_id, []).append(event)
             elif not hmac.compare_digest(keyed_event_hash(key, **content), event.hash):
                 problems.append(ChainProblem(event.seq, event.id, f"{edited}: its keyed hash does not match"))
         previous_hash = event.hash
         expected_seq = event.seq + 1
+    # One line per missing key, not one per event: a timeline of hundreds would otherwise bury everything else.
+    for key_id, signed in unverifiable.items():
+        first = signed[0]
+        span = "" if len(signed) == 1 else f" and {len(signed) - 1} later event(s) up to #{signed[-1].seq}"
+        problems.append(
+            ChainProblem(
+                first.seq,
+                first.id,
+                f"signed with audit key {key_id}, which is not available here{span} "
+                "(TOCSIN_AUDIT_KEY / TOCSIN_AUDIT_RETIRED_KEYS): cannot be verified",
+            )
+        )
     last_seq = events[-1].seq if events else 0
     if last_seq != head_seq or previous_hash != (head_hash or GENESIS):
         problems.append(

@@ -38,6 +38,10 @@ def main() -> None:
     except Exception as error:  # a bug, not bad input: one line unless debugging
         if os.environ.get("TOCSIN_DEBUG"):
             raise
+        if _database_unusable(error):  # the server is down or refuses us: say so plainly, on one line
+            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            print(f"error: the database cannot be used (TOCSIN_DATABASE_URL): {redact_text(reason)}", file=sys.stderr)
+            sys.exit(1)
         print(  # the message may quote a database or host URL: its password is masked
             f"error: unexpected {type(error).__name__}: {redact_text(str(error))} "
             "(set TOCSIN_DEBUG=1 to see the traceback)",
@@ -45,3 +49,10 @@ def main() -> None:
         )
         sys.exit(1)
     sys.exit(result if isinstance(result, int) else 0)
+
+
+def _database_unusable(error: Exception) -> bool:
+    """SQLAlchemy's OperationalError (connection refused, authentication failed, database missing), recognised
+    without importing SQLAlchemy, which `tocsin --help` must not pay for."""
+    kind = type(error)
+    return kind.__name__ == "OperationalError" and kind.__module__.startswith("sqlalchemy")
